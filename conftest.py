@@ -1,0 +1,12 @@
+"""Makes plain `pytest` in a checkout run the harness.
+
+Installed (`pip install -e .`), the plugin arrives through its `pytest11`
+entry point and this file adds nothing; in a bare checkout (or with plugin
+autoloading disabled) it loads the same module, so the options are defined
+once either way.
+"""
+
+import sys
+
+if "harness.plugin" not in sys.modules:
+    pytest_plugins = ["harness.plugin"]

@@ -1,0 +1,140 @@
+"""How the harness moves the target's time, behind one interface.
+
+- frozen:  the bundled server in-process; its clock object is moved directly.
+- control: a remote target's `/_test/clock` (contract §6).
+- real:    real waiting, within `--real-time-budget` seconds for the whole run.
+- off:     time does not move; a check that needs it is not verified.
+
+A check asks `clock.advance(seconds)`; when the strategy cannot move time that
+far, the check ends as not verified, with the reason, and never passes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Protocol
+
+import httpx
+
+from harness.verdicts import NotVerified
+
+MODES = ("auto", "control", "real", "off")
+
+
+class ClockStrategy(Protocol):
+    name: str
+    # A clock that keeps ticking from an advanced point (contract §8 latitude)
+    # makes boundaries fuzzy by up to this many seconds either side.
+    tolerance: float
+
+    def now(self) -> float:
+        """The target's notion of now, in epoch seconds."""
+
+    def can_advance(self, seconds: float) -> bool:
+        """Whether `advance(seconds)` would move time rather than end the check."""
+
+    def advance(self, seconds: float) -> None:
+        """Move the target's time forward, or raise NotVerified."""
+
+
+class FrozenClockStrategy:
+    """Drives the in-process reference server's FrozenClock."""
+
+    name = "frozen"
+    tolerance = 0.0
+
+    def __init__(self, server_clock) -> None:  # reference_server.clock.FrozenClock
+        self._clock = server_clock
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    def can_advance(self, seconds: float) -> bool:
+        return True
+
+    def advance(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+
+class ControlClockStrategy:
+    """Drives a remote target through `GET`/`POST /_test/clock`."""
+
+    name = "control"
+    tolerance = 2.0
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def now(self) -> float:
+        response = self._client.get("_test/clock")
+        return _parse_now(response)
+
+    def can_advance(self, seconds: float) -> bool:
+        return True
+
+    def advance(self, seconds: float) -> None:
+        response = self._client.post("_test/clock", json={"advanceSeconds": seconds})
+        if response.status_code != 200:
+            raise NotVerified(f"the target's clock control refused to advance {seconds:g} s "
+                              f"(HTTP {response.status_code})")
+        _parse_now(response)
+
+
+class RealClockStrategy:
+    """Waits in real time, never more than the run's budget in total."""
+
+    name = "real"
+    tolerance = 2.0
+
+    def __init__(self, budget: float, sleep=time.sleep) -> None:
+        self._remaining = budget
+        self._budget = budget
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.time()
+
+    def can_advance(self, seconds: float) -> bool:
+        return seconds <= self._remaining
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            if seconds > self._remaining:
+                raise NotVerified(
+                    f"needs {seconds:g} s of real time; {self._remaining:g} s of the "
+                    f"--real-time-budget of {self._budget:g} s is left, and the target has no clock control"
+                )
+            self._remaining -= seconds
+        self._sleep(seconds)
+
+
+class OffClockStrategy:
+    """Time never moves: every time-dependent check is not verified."""
+
+    name = "off"
+    tolerance = 2.0
+
+    def __init__(self, reason: str = "clock control is off (--clock off)") -> None:
+        self.reason = reason
+
+    def now(self) -> float:
+        return time.time()
+
+    def can_advance(self, seconds: float) -> bool:
+        return False
+
+    def advance(self, seconds: float) -> None:
+        raise NotVerified(f"needs the target's time moved by {seconds:g} s, but {self.reason}")
+
+
+def _parse_now(response: httpx.Response) -> float:
+    if response.status_code != 200:
+        raise NotVerified(f"the target's clock control answered HTTP {response.status_code}")
+    try:
+        value = response.json()["now"]
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError):
+        raise NotVerified("the target's clock control did not answer {now} as an RFC 3339 time") from None

@@ -1,0 +1,100 @@
+"""Runs the bundled reference server in-process, on a frozen clock.
+
+The app is served by uvicorn on an ephemeral loopback port in a daemon thread,
+so the harness reaches it over real HTTP exactly as it reaches a remote
+target (schemathesis, concurrency and loopback listeners behave the same);
+only time is moved differently: by calling the server's FrozenClock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from harness.profile import Profile, load_profile
+
+AppFactory = Callable[[Any, Any], Any]  # (settings, clock) -> ASGI app
+_SERVER_LOGGERS = ("reference_server", "uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
+
+
+class FactoryError(Exception):
+    """`--reference-factory` does not name a usable app factory."""
+
+
+def default_factory(settings: Any, clock: Any) -> Any:
+    from reference_server import create_app
+
+    return create_app(settings, clock=clock)
+
+
+def resolve_factory(spec: str | None) -> AppFactory:
+    """`module:callable` -> the callable; None -> the honest reference server."""
+    if not spec:
+        return default_factory
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise FactoryError(f"--reference-factory {spec!r}: expected module:callable")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise FactoryError(f"--reference-factory {spec!r}: cannot import {module_name}: {exc}") from None
+    factory = getattr(module, attribute, None)
+    if not callable(factory):
+        raise FactoryError(f"--reference-factory {spec!r}: {module_name} has no callable {attribute}")
+    return factory
+
+
+def reference_profile_path() -> Path:
+    return Path(str(resources.files("fixtures") / "reference-profile.toml"))
+
+
+class _LineCollector(logging.Handler):
+    """Keeps every formatted server log record, for the log-hygiene checks."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a malformed record must not take the server down
+            self.lines.append(str(record.msg))
+
+
+@dataclass
+class InProcessServer:
+    url: str
+    clock: Any  # reference_server.clock.FrozenClock
+    profile: Profile
+    app: Any
+    log: _LineCollector
+    _server: Any
+
+    def stop(self) -> None:
+        self._server.stop()
+        for name in _SERVER_LOGGERS:
+            logging.getLogger(name).removeHandler(self.log)
+
+
+def start(factory: AppFactory) -> InProcessServer:
+    """Build the app with a frozen clock and serve it on loopback."""
+    from reference_server import Settings
+    from reference_server.background import BackgroundServer
+    from reference_server.clock import FrozenClock
+
+    clock = FrozenClock(float(int(time.time())))
+    app = factory(Settings(environment="test"), clock)
+    collector = _LineCollector()
+    for name in _SERVER_LOGGERS:
+        logging.getLogger(name).addHandler(collector)
+    server = BackgroundServer(app, host="127.0.0.1", port=0)
+    server.start()
+    return InProcessServer(server.url, clock, load_profile(reference_profile_path()), app, collector, server)

@@ -1,0 +1,339 @@
+"""The pytest plugin: options, the target's life cycle, evidence per check,
+verdicts per requirement, and the reports.
+
+Registered through the `pytest11` entry point `bsk_conformance`. It stays out
+of the way of ordinary tests: nothing starts, and no report is written,
+unless conformance checks (tests marked `requirement`) run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from harness import CONTRACT_VERSION, __version__
+from harness.clock import MODES
+from harness.evidence import EvidenceLog, Redactor
+from harness.profile import ProfileError, load_profile
+from harness.requirements import Catalogue, CatalogueError, load_catalogue
+from harness.results import build_result, fold_phase, phase_outcome
+from harness.verdicts import EXIT_USAGE
+
+pytest_plugins = ["harness.fixtures"]
+
+RUN_KEY = "bsk_run_key"
+CHECK_PROPERTY = "bsk_check"
+
+
+@dataclass
+class RunState:
+    """Everything one pytest process knows about the conformance run."""
+
+    catalogue: Catalogue
+    options: Any
+    redactor: Redactor
+    evidence: EvidenceLog
+    is_controller: bool
+    started: float = field(default_factory=time.time)
+    checks: list[dict] = field(default_factory=list)
+    clock_mode: str | None = None
+    target_label: str = "in-process reference server"
+    environment: str = "test"
+    profile_digest: str | None = None
+    preflight_notes: list[str] = field(default_factory=list)
+    result: dict | None = None
+    report_paths: dict[str, Path] = field(default_factory=dict)
+    service: Any = None  # harness.fixtures.TargetService, once a check asks for the target
+
+
+state_key = pytest.StashKey[RunState]()
+phases_key = pytest.StashKey[list[dict]]()
+bucket_key = pytest.StashKey[list]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bsk-conformance", "BSK conformance harness")
+    group.addoption("--target", metavar="URL", help="base URL of the BSK API under test (default: the bundled reference server, in-process)")
+    group.addoption("--target-profile", metavar="PATH", help="the target's profile (contract §7 TOML): environment and accounts")
+    group.addoption("--report-dir", metavar="DIR", default="conformance-report", help="where the reports go (default: conformance-report/)")
+    group.addoption("--clock", choices=MODES, default="auto", help="how time is moved: auto (default), control (/_test/clock), real (sleep within --real-time-budget), off")
+    group.addoption("--real-time-budget", metavar="SECONDS", type=float, default=0.0, help="the longest real waiting allowed in the whole run (default 0)")
+    group.addoption("--requirement", metavar="ID", action="append", default=[], help="run only the checks of this requirement; repeatable")
+    group.addoption("--list-requirements", action="store_true", help="print the requirement catalogue with coverage, then exit")
+    group.addoption("--request-timeout", metavar="SECONDS", type=float, default=10.0, help="per-request timeout (default 10)")
+    group.addoption("--fuzz-examples", metavar="N", type=int, default=25, help="schema-fuzzing examples per operation (default 25)")
+    group.addoption("--reference-factory", metavar="MODULE:CALLABLE", help="build the in-process server with this app factory (settings, clock) -> ASGI app")
+    # SHOULD failures fail the run with pytest's own --strict (pytest 9 owns the flag).
+
+
+def _usage_error(message: str) -> None:
+    pytest.exit(f"bsk-conformance: {message}", returncode=EXIT_USAGE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requirement(id): ties a conformance check to a requirement of the catalogue")
+    for level in ("must", "should", "may"):
+        config.addinivalue_line("markers", f"{level}: checks of {level.upper()} requirements")
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as exc:
+        _usage_error(f"the requirement catalogue is invalid:\n{exc}")
+    for area in catalogue.areas():
+        config.addinivalue_line("markers", f"{area}: checks of the {area} area of the contract")
+
+    options = config.option
+    if options.real_time_budget < 0:
+        _usage_error("--real-time-budget must be zero or more seconds")
+    if options.request_timeout <= 0:
+        _usage_error("--request-timeout must be more than zero seconds")
+    if options.fuzz_examples < 1:
+        _usage_error("--fuzz-examples must be at least 1")
+    if options.target_profile and not options.target:
+        _usage_error("--target-profile needs --target (without --target the bundled server and its own profile are used)")
+    if options.target and not options.target_profile:
+        _usage_error("--target needs --target-profile PATH (contract §7: environment and at least two accounts)")
+    if options.target and not options.target.startswith(("http://", "https://")):
+        _usage_error(f"--target must be an http:// or https:// URL, got {options.target!r}")
+    if options.target and options.reference_factory:
+        _usage_error("--reference-factory builds the in-process server; it cannot be used with --target")
+    unknown = [rid for rid in options.requirement if rid not in catalogue]
+    if unknown:
+        _usage_error(f"--requirement: unknown requirement ID(s) {', '.join(unknown)} (see --list-requirements)")
+
+    workerinput = getattr(config, "workerinput", None)
+    run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
+    redactor = Redactor(run_key)
+    state = RunState(catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None)
+    config.stash[state_key] = state
+    if state.is_controller:
+        config.pluginmanager.register(_CheckCollector(state), "bsk-conformance-collector")
+
+    if options.target:
+        try:
+            profile = load_profile(Path(options.target_profile))
+        except ProfileError as exc:
+            _usage_error(str(exc))
+        state.target_label = options.target
+        state.environment = profile.environment
+        state.profile_digest = profile.digest
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker redacts with the controller's run key, so a secret
+    has one fingerprint across the whole report."""
+    state = node.config.stash[state_key]
+    node.workerinput[RUN_KEY] = state.redactor._key.hex()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Preflight a remote target once, on the controller, before any check."""
+    config = session.config
+    state = config.stash.get(state_key, None)
+    if state is None or not state.is_controller or not config.option.target or config.option.list_requirements:
+        return
+    from harness.fixtures import TargetService
+    from harness.preflight import PreflightError
+
+    service = TargetService(config, state)
+    try:
+        service.open()
+    except PreflightError as exc:
+        pytest.exit(f"bsk-conformance: preflight failed: {exc}", returncode=exc.exit_code)
+    state.service = service
+    state.clock_mode = service.clock.name
+    state.preflight_notes = service.preflight_notes
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"bsk-conformance: target {state.target_label} ({state.environment}), clock: {state.clock_mode}")
+        for note in service.preflight_notes:
+            reporter.write_line(f"bsk-conformance: note: {note}")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[state_key]
+    catalogue = state.catalogue
+    coverage: dict[str, list[str]] = {rid: [] for rid in catalogue.requirements}
+    selected, deselected = [], []
+    wanted = set(config.option.requirement)
+    for item in items:
+        markers = list(item.iter_markers("requirement"))
+        if not markers:
+            if _is_suite_item(item):
+                _usage_error(f"{item.nodeid}: a conformance check must name its requirement with @pytest.mark.requirement(ID)")
+            selected.append(item)
+            continue
+        ids = [arg for marker in markers for arg in marker.args]
+        if len(ids) != 1 or not isinstance(ids[0], str):
+            _usage_error(f"{item.nodeid}: a check names exactly one requirement, got {ids!r}")
+        rid = ids[0]
+        if rid not in catalogue:
+            _usage_error(f"{item.nodeid}: unknown requirement ID {rid!r} (not in the catalogue)")
+        requirement = catalogue[rid]
+        if requirement.withdrawn:
+            _usage_error(f"{item.nodeid}: requirement {rid} is withdrawn")
+        item.add_marker(requirement.level.lower())
+        item.add_marker(requirement.area)
+        coverage[rid].append(item.nodeid)
+        if wanted and rid not in wanted:
+            deselected.append(item)
+        else:
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+    if config.option.list_requirements:
+        _print_catalogue(config, catalogue, coverage)
+        pytest.exit("requirement catalogue listed", returncode=0)
+
+
+def _is_suite_item(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return bool(module and module.__name__.split(".")[0] == "suites")
+
+
+def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict[str, list[str]]) -> None:
+    write = print
+    active = catalogue.active()
+    write(f"{'ID':<13} {'LEVEL':<6} {'§':<3} {'CHECKS':>6}  TITLE")
+    for requirement in sorted(active, key=lambda r: (r.section, r.id)):
+        checks = len(coverage.get(requirement.id, []))
+        where = "" if requirement.verifiable == "any" else "  [in-process only]"
+        write(f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}  {requirement.title}{where}")
+    uncovered = [r.id for r in active if not coverage.get(r.id)]
+    by_level = {level: sum(1 for r in active if r.level == level) for level in ("MUST", "SHOULD", "MAY")}
+    write(f"{len(active)} requirements ({', '.join(f'{n} {lvl}' for lvl, n in by_level.items())}); "
+          f"{sum(len(v) for v in coverage.values())} checks; "
+          f"{'every requirement has a check' if not uncovered else 'without a check: ' + ', '.join(uncovered)}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    state = item.config.stash[state_key]
+    if item.get_closest_marker("requirement") is None:
+        return (yield)
+    item.stash[phases_key] = []
+    with state.evidence.collecting() as bucket:
+        item.stash[bucket_key] = bucket
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if phases_key not in item.stash:
+        return report
+    state = item.config.stash[state_key]
+    phase = phase_outcome(call, state.redactor)
+    item.stash[phases_key].append(phase)
+    _redact_report(report, state.redactor)
+    if call.when == "teardown":
+        rid = item.get_closest_marker("requirement").args[0]
+        record = fold_phase(item.nodeid, rid, item.stash[phases_key], list(item.stash[bucket_key]))
+        report.user_properties.append((CHECK_PROPERTY, record))
+    return report
+
+
+def _redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """Nothing secret reaches the terminal or JUnit: pytest's assertion
+    rewriting would otherwise print the locals (tokens and all)."""
+    if report.longrepr is None:
+        return
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno, message = report.longrepr
+        report.longrepr = (path, lineno, redactor.text(str(message)))
+    else:
+        report.longrepr = redactor.text(str(report.longrepr))
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
+class _CheckCollector:
+    """Gathers check records on the controller; xdist replays every worker's
+    reports here, so one report holds the whole run."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        for name, value in report.user_properties:
+            if name == CHECK_PROPERTY:
+                self._state.checks.append(value)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(state_key, None)
+    if state is None:
+        return
+    if state.service is not None:
+        state.service.close()
+    if not state.is_controller or not state.checks:
+        return
+    if state.clock_mode is None:
+        state.clock_mode = _in_process_clock_name(config.option.clock)
+    result = build_result(
+        state.catalogue, state.checks,
+        harness_version=__version__, contract_version=CONTRACT_VERSION,
+        target=state.target_label, environment=state.environment, clock=state.clock_mode,
+        started=state.started, duration=time.time() - state.started,
+        profile_digest=state.profile_digest, git_commit=_git_commit(),
+        preflight_notes=state.preflight_notes,
+    )
+    state.result = result
+    report_dir = Path(config.option.report_dir)
+    if not report_dir.is_absolute():
+        report_dir = Path(config.invocation_params.dir) / report_dir
+    state.report_paths = _write_reports(result, report_dir)
+    from harness.verdicts import exit_code
+
+    session.exitstatus = exit_code(result["verdict"], warnings=result["summary"]["warning"],
+                                   strict=bool(getattr(config.option, "strict", False)))
+
+
+def _write_reports(result: dict, report_dir: Path) -> dict[str, Path]:
+    try:
+        from reports import write_reports
+    except ImportError:  # the report writers are optional for the plugin's own tests
+        from harness.results import write_json_report
+
+        return write_json_report(result, report_dir)
+    return write_reports(result, report_dir)
+
+
+def _in_process_clock_name(mode: str) -> str:
+    return {"auto": "frozen", "control": "control", "real": "real", "off": "off"}[mode]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(state_key, None)
+    if state is None or state.result is None:
+        return
+    try:
+        from reports import terminal_summary
+    except ImportError:
+        from harness.results import terminal_lines as terminal_summary
+    terminalreporter.section("bsk-conformance")
+    for line in terminal_summary(state.result, state.report_paths):
+        terminalreporter.write_line(line)
+
+
+def _git_commit() -> str | None:
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            return (head.parent / ref[5:]).read_text().strip()[:12]
+        return ref[:12]
+    except OSError:
+        return None

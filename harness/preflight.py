@@ -1,0 +1,126 @@
+"""Preflight: before any check, make sure the target can be certified at all.
+
+It confirms the target answers and every profile account logs in, and finds
+what decides which checks can be verified: the accounts' organizations, a
+served `/openapi.json`, and clock control (`GET /_test/clock`). A failure is
+one clear line and an exit code, never a wall of failing checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+import pyotp
+
+from harness.target import Capabilities, Target
+from harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE
+
+
+class PreflightError(Exception):
+    """The run cannot start; `exit_code` is 2 (target) or 3 (usage or profile)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass
+class PreflightReport:
+    capabilities: Capabilities
+    notes: list[str] = field(default_factory=list)
+
+
+def run_preflight(target: Target) -> PreflightReport:
+    where = target.base_url
+    try:
+        target.get("/.well-known/jwks.json")
+    except httpx.TimeoutException:
+        raise PreflightError(f"target unreachable: {where} did not answer within the request timeout", EXIT_INCOMPLETE) from None
+    except httpx.TransportError as exc:
+        raise PreflightError(f"target unreachable: cannot connect to {where} ({_reason(exc)})", EXIT_INCOMPLETE) from None
+
+    capabilities = Capabilities()
+    notes: list[str] = []
+    try:
+        for account in target.profile.accounts:
+            capabilities.organizations[account.email] = _organization_of(target, account)
+        capabilities.openapi = _openapi(target)
+        capabilities.clock_control = _has_clock_control(target)
+    except httpx.TransportError as exc:
+        raise PreflightError(f"target unreachable: {where} dropped the connection during preflight ({_reason(exc)})",
+                             EXIT_INCOMPLETE) from None
+
+    if len(set(capabilities.organizations.values())) < 2:
+        notes.append("all profile accounts are in one organization: cross-organization checks will be not verified")
+    if capabilities.openapi is None:
+        notes.append("no /openapi.json: schema fuzzing uses the harness's own OpenAPI document of the contract")
+    if not capabilities.clock_control:
+        notes.append("no clock control (GET /_test/clock): time-dependent checks need --real-time-budget or are not verified")
+    target.capabilities = capabilities
+    return PreflightReport(capabilities, notes)
+
+
+def _organization_of(target: Target, account) -> str:
+    code = pyotp.TOTP(account.totp_secret).now() if account.totp_secret else None
+    response = target.login(account, code)
+    if response.status_code >= 500:
+        raise PreflightError(f"target error: POST /auth/login for {account.email} answered HTTP {response.status_code}",
+                             EXIT_INCOMPLETE)
+    if response.status_code != 200:
+        error = _error_code(response)
+        hint = ""
+        if error == "two_factor_required":
+            hint = " (2FA is on for this account: add its totpSecret to the profile, or turn 2FA off)"
+        raise PreflightError(
+            f"profile: account {account.email} cannot log in: HTTP {response.status_code} {error or ''}{hint}".rstrip(),
+            EXIT_USAGE,
+        )
+    try:
+        tokens = response.json()
+        access, refresh = tokens["accessToken"], tokens["refreshToken"]
+    except (ValueError, KeyError, TypeError):
+        raise PreflightError(f"target error: login for {account.email} did not answer accessToken and refreshToken",
+                             EXIT_INCOMPLETE) from None
+    me = target.get("/me", bearer=access)
+    try:
+        organization = str(me.json()["organizationId"])
+    except (ValueError, KeyError, TypeError):
+        raise PreflightError(f"target error: GET /me for {account.email} answered HTTP {me.status_code} "
+                             "without organizationId", EXIT_INCOMPLETE) from None
+    # leave no session behind
+    target.post("/auth/logout", bearer=access, json={"refreshToken": refresh})
+    return organization
+
+
+def _openapi(target: Target) -> dict | None:
+    response = target.get("/openapi.json")
+    if response.status_code != 200:
+        return None
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) and "openapi" in document and "paths" in document else None
+
+
+def _has_clock_control(target: Target) -> bool:
+    response = target.get("/_test/clock")
+    if response.status_code != 200:
+        return False
+    try:
+        return "now" in response.json()
+    except ValueError:
+        return False
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json().get("error"))
+    except (ValueError, AttributeError):
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

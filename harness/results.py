@@ -1,0 +1,178 @@
+"""From pytest's phases to check records, and from check records to the
+schema-v1 result that every report is written from."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.evidence import Redactor
+from harness.requirements import Catalogue
+from harness.verdicts import NotVerified, requirement_status, run_verdict
+
+MESSAGE_CAP = 4000
+# when several phases of one check disagree, the worst decides
+_SEVERITY = {"passed": 0, "skipped": 1, "not_verified": 2, "error": 3, "failed": 4}
+
+
+def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
+    """Classify one phase (setup, call, teardown) of a check."""
+    outcome, message = "passed", None
+    excinfo = call.excinfo
+    if excinfo is not None:
+        error = excinfo.value
+        if isinstance(error, NotVerified):
+            outcome, message = "not_verified", error.reason
+        elif isinstance(error, pytest.skip.Exception):
+            outcome, message = "not_verified", f"the check was skipped: {getattr(error, 'msg', error)}"
+        elif isinstance(error, AssertionError):
+            if call.when == "call":
+                outcome, message = "failed", str(error) or "assertion failed"
+            else:
+                # a broken precondition or cleanup is not a verdict on the rule under check
+                what = "precondition" if call.when == "setup" else "cleanup"
+                outcome, message = "error", f"{what} failed: {error}"
+        elif isinstance(error, httpx.TransportError):
+            outcome, message = "error", f"target problem: {_transport_problem(error)}"
+        else:
+            outcome, message = "error", f"harness problem: {type(error).__name__}: {error}"
+    if message is not None:
+        message = redactor.text(message)
+        if len(message) > MESSAGE_CAP:
+            message = message[:MESSAGE_CAP] + " [… truncated]"
+    return {"when": call.when, "outcome": outcome, "message": message, "duration": call.duration}
+
+
+def _transport_problem(error: httpx.TransportError) -> str:
+    try:
+        request = error.request
+        where = f" on {request.method} {request.url.copy_with(query=None)}"
+    except RuntimeError:
+        where = ""
+    return f"{type(error).__name__}{where}: {str(error).splitlines()[0] if str(error) else 'connection failed'}"
+
+
+def fold_phase(nodeid: str, requirement: str, phases: list[dict], evidence: list) -> dict[str, Any]:
+    """One check record from its phases; it crosses from xdist workers as plain data."""
+    worst = max(phases, key=lambda p: _SEVERITY[p["outcome"]])
+    messages = [p["message"] for p in phases if p["message"] and p is not worst]
+    message = worst["message"]
+    if worst["outcome"] == "failed" and messages:
+        message = f"{message}\n(also: {'; '.join(messages)})"
+    return {
+        "nodeid": nodeid,
+        "requirement": requirement,
+        "outcome": worst["outcome"],
+        "message": message,
+        "durationSeconds": round(sum(p["duration"] for p in phases), 6),
+        "evidence": [exchange.as_dict() for exchange in evidence],
+    }
+
+
+def build_result(
+    catalogue: Catalogue,
+    checks: list[dict],
+    *,
+    harness_version: str,
+    contract_version: str,
+    target: str,
+    environment: str,
+    clock: str,
+    started: float,
+    duration: float,
+    profile_digest: str | None = None,
+    git_commit: str | None = None,
+    preflight_notes: list[str] | None = None,
+) -> dict[str, Any]:
+    """The schema-v1 document (docs/architecture.md)."""
+    by_requirement: dict[str, list[dict]] = defaultdict(list)
+    for check in checks:
+        by_requirement[check["requirement"]].append(check)
+    requirements = []
+    for requirement in sorted(catalogue.active(), key=lambda r: (_section_key(r.section), r.id)):
+        own = sorted(by_requirement.get(requirement.id, []), key=lambda c: c["nodeid"])
+        status = requirement_status(requirement.level, [c["outcome"] for c in own])
+        requirements.append({
+            "id": requirement.id,
+            "level": requirement.level,
+            "section": requirement.section,
+            "title": requirement.title,
+            "status": status,
+            "reason": _reason(status, own),
+            "sentence": requirement.sentence,
+            "verifiable": requirement.verifiable,
+            "needs": list(requirement.needs),
+            "checks": [{k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own],
+        })
+    counts = {status: 0 for status in ("passed", "failed", "warning", "not_verified", "skipped", "error")}
+    for entry in requirements:
+        counts[entry["status"]] += 1
+    return {
+        "schemaVersion": 1,
+        "harnessVersion": harness_version,
+        "contractVersion": contract_version,
+        "target": target,
+        "environment": environment,
+        "clock": clock,
+        "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "durationSeconds": round(duration, 3),
+        "verdict": run_verdict((r["level"], r["status"]) for r in requirements),
+        "summary": {
+            "passed": counts["passed"],
+            "failed": counts["failed"],
+            "warning": counts["warning"],
+            "notVerified": counts["not_verified"],
+            "skipped": counts["skipped"],
+            "error": counts["error"],
+        },
+        "requirements": requirements,
+        "catalogueDigest": catalogue.digest,
+        "profileDigest": profile_digest,
+        "gitCommit": git_commit,
+        "preflightNotes": preflight_notes or [],
+    }
+
+
+def _section_key(section: str) -> tuple[int, str]:
+    head = section.split(".")[0]
+    return (int(head) if head.isdigit() else 99, section)
+
+
+def _reason(status: str, checks: list[dict]) -> str | None:
+    if status == "skipped":
+        return "not run: left out by selection"
+    wanted = {"failed": "failed", "warning": "failed", "error": "error", "not_verified": "not_verified"}.get(status)
+    if wanted is None:
+        return None
+    reasons = list(dict.fromkeys(c["message"] or "" for c in checks if c["outcome"] == wanted))
+    return "; ".join(r.splitlines()[0] for r in reasons if r) or None
+
+
+def write_json_report(result: dict, report_dir: Path) -> dict[str, Path]:
+    """Fallback writer (JSON only) for when the `reports` package is absent."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    path = report_dir / "conformance.json"
+    fd, temporary = tempfile.mkstemp(dir=report_dir, prefix=".conformance.", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, indent=2)
+    os.replace(temporary, path)
+    return {"json": path}
+
+
+def terminal_lines(result: dict, paths: dict[str, Path]) -> list[str]:
+    summary = result["summary"]
+    failed = [r["id"] for r in result["requirements"] if r["status"] == "failed"]
+    lines = [", ".join(f"{v} {k}" for k, v in summary.items())]
+    if failed:
+        lines.append("failed MUST: " + ", ".join(failed))
+    lines += [f"{kind} report: {path}" for kind, path in paths.items()]
+    lines.append(f"verdict: {result['verdict'].upper()}")
+    return lines

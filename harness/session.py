@@ -1,0 +1,158 @@
+"""Logged-in users, and the keys and projects a check creates and must remove."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pyotp
+
+from harness.expect import describe, expect_json_object, expect_status, fail
+from harness.profile import Account
+from harness.target import Target
+
+
+@dataclass
+class UserSession:
+    """A user logged in with a bearer token (contract §3 `/auth/login`)."""
+
+    target: Target
+    account: Account
+    access_token: str
+    refresh_token: str
+    login_body: dict
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.target.request(method, path, bearer=self.access_token, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def logout(self) -> httpx.Response:
+        return self.post("/auth/logout", json={"refreshToken": self.refresh_token})
+
+
+def session_from_login(target: Target, account: Account, response: httpx.Response) -> UserSession:
+    """A session from a login answer, or CheckFailed naming what was wrong."""
+    expect_status(response, 200, context=f"login as {account.email}")
+    body = expect_json_object(response, f"login as {account.email}")
+    access, refresh = body.get("accessToken"), body.get("refreshToken")
+    if not isinstance(access, str) or not isinstance(refresh, str):
+        fail("accessToken and refreshToken strings", describe(response), f"login as {account.email}")
+    return UserSession(target, account, access, refresh, body)
+
+
+class TwoFactorRegistry:
+    """Which accounts have 2FA on, and their secrets: every fresh login of such
+    an account needs a code from an unused TOTP step."""
+
+    def __init__(self, target: Target, clock) -> None:
+        self._target = target
+        self._clock = clock
+        self._secrets: dict[str, str] = {
+            a.email: a.totp_secret for a in target.profile.accounts if a.totp_secret
+        }
+
+    def secret(self, account: Account) -> str | None:
+        return self._secrets.get(account.email)
+
+    def set(self, account: Account, secret: str | None) -> None:
+        if secret is None:
+            self._secrets.pop(account.email, None)
+        else:
+            self._target.evidence.redactor.register(secret, "totp-secret")
+            self._secrets[account.email] = secret
+
+    def code_now(self, secret: str) -> str:
+        return pyotp.TOTP(secret).at(self._clock.now())
+
+    def fresh_code(self, secret: str) -> str:
+        """A code from the next TOTP step: a server accepts each step once, so
+        the clock moves a whole step (30 s) before every use but the first."""
+        self._clock.advance(30)
+        return self.code_now(secret)
+
+    def login(self, account: Account) -> UserSession:
+        secret = self.secret(account)
+        code = self.fresh_code(secret) if secret else None
+        return session_from_login(self._target, account, self._target.login(account, code))
+
+
+@dataclass
+class Resources:
+    """Keys and projects a check creates, deleted again when it ends."""
+
+    target: Target
+    registry: TwoFactorRegistry
+    _keys: list[tuple[Account, str]] = field(default_factory=list)
+    _projects: list[tuple[Account, str]] = field(default_factory=list)
+    _sessions: dict[str, UserSession] = field(default_factory=dict)
+
+    @staticmethod
+    def unique_name(stem: str = "bsk-conformance") -> str:
+        return f"{stem}-{secrets.token_hex(4)}"
+
+    def create_key_response(self, session: UserSession, **body: Any) -> httpx.Response:
+        """POST /api-keys with exactly `body` (Python names are not renamed)."""
+        response = session.post("/api-keys", json=body)
+        self._remember(response, session, self._keys)
+        return response
+
+    def create_key(self, session: UserSession, *, scopes: list[str] | tuple[str, ...] = (),
+                   rate_limit: int | None = None, expires_at: str | None = None, name: str | None = None) -> dict:
+        body: dict[str, Any] = {"name": name or self.unique_name(), "scopes": list(scopes)}
+        if rate_limit is not None:
+            body["rateLimit"] = rate_limit
+        if expires_at is not None:
+            body["expiresAt"] = expires_at
+        response = self.create_key_response(session, **body)
+        expect_status(response, 201, context="create an API key (POST /api-keys)")
+        created = expect_json_object(response, "create an API key")
+        if not isinstance(created.get("key"), str) or not isinstance(created.get("id"), str):
+            fail("a created key with string id and key", describe(response), "create an API key")
+        self.target.evidence.redactor.register(created["key"], "api-key")
+        return created
+
+    def create_project(self, session: UserSession, name: str | None = None, **auth: Any) -> dict:
+        response = session.post("/projects", json={"name": name or self.unique_name("project")}, **auth)
+        expect_status(response, 201, context="create a project (POST /projects)")
+        created = expect_json_object(response, "create a project")
+        self._remember(response, session, self._projects)
+        return created
+
+    def forget_key(self, key_id: str) -> None:
+        """The check deleted it itself."""
+        self._keys = [(a, i) for a, i in self._keys if i != key_id]
+
+    def _remember(self, response: httpx.Response, session: UserSession, into: list) -> None:
+        if response.status_code == 201:
+            try:
+                into.append((session.account, str(response.json()["id"])))
+            except (ValueError, KeyError, TypeError):
+                pass
+            self._sessions[session.account.email] = session
+
+    def cleanup(self) -> list[str]:
+        """Delete what the check made; a 404 means it is gone already."""
+        problems: list[str] = []
+        for collection, path in ((self._keys, "/api-keys"), (self._projects, "/projects")):
+            for account, item_id in reversed(collection):
+                session = self._sessions.get(account.email)
+                response = session.delete(f"{path}/{item_id}") if session else None
+                if response is None or response.status_code == 401:
+                    # the check moved the clock past the token's life: log in again
+                    session = self.registry.login(account)
+                    self._sessions[account.email] = session
+                    response = session.delete(f"{path}/{item_id}")
+                if response.status_code not in (204, 404):
+                    problems.append(f"DELETE {path}/{{id}} answered HTTP {response.status_code}")
+            collection.clear()
+        return problems

@@ -1,0 +1,113 @@
+"""The target: its base URL, profile, clock, what it offers, and the one
+recording HTTP client every suite uses to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from harness.clock import ClockStrategy
+from harness.evidence import EvidenceLog, RecordingTransport
+from harness.profile import Account, Profile
+
+_UNSET: Any = object()
+
+
+@dataclass
+class Capabilities:
+    """What preflight found: it decides which checks can be verified."""
+
+    clock_control: bool = False
+    openapi: dict | None = None
+    # email -> organizationId, for every account that logged in
+    organizations: dict[str, str] = field(default_factory=dict)
+
+
+class Target:
+    """A BSK API under test, reached through a recording httpx client.
+
+    Paths are relative to the base URL, which may carry a path prefix
+    (contract §2): ``target.request("GET", "/me")`` on ``https://h/v1`` asks
+    ``https://h/v1/me``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        profile: Profile,
+        evidence: EvidenceLog,
+        *,
+        timeout: float = 10.0,
+        in_process: bool = False,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.profile = profile
+        self.evidence = evidence
+        self.in_process = in_process
+        self.capabilities = Capabilities()
+        self.clock: ClockStrategy | None = None
+        inner = transport or httpx.HTTPTransport(retries=0)
+        self.client = httpx.Client(
+            base_url=self.base_url + "/",
+            transport=RecordingTransport(inner, evidence),
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"user-agent": "bsk-conformance"},
+        )
+        for account in profile.accounts:
+            evidence.redactor.register(account.password, "password")
+            if account.totp_secret:
+                evidence.redactor.register(account.totp_secret, "totp-secret")
+
+    # -- raw requests -------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _UNSET,
+        content: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        bearer: str | None = None,
+        api_key: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; `bearer` and `api_key` set the contract's headers."""
+        all_headers = dict(headers or {})
+        if bearer is not None:
+            all_headers["Authorization"] = f"Bearer {bearer}"
+        if api_key is not None:
+            all_headers["X-API-Key"] = api_key
+        kwargs: dict[str, Any] = {"headers": all_headers, "params": params}
+        if json is not _UNSET:
+            kwargs["json"] = json
+        elif content is not None:
+            kwargs["content"] = content
+        return self.client.request(method, path.lstrip("/"), **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    # -- the contract's flows -----------------------------------------------
+
+    def login(self, account: Account, code: str | None = None) -> httpx.Response:
+        body: dict[str, str] = {"email": account.email, "password": account.password}
+        if code is not None:
+            body["twoFactorCode"] = code
+        return self.post("/auth/login", json=body)
+
+    def refresh(self, refresh_token: str) -> httpx.Response:
+        return self.post("/auth/refresh", json={"refreshToken": refresh_token})
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,83 @@
+"""Outcomes of checks, statuses of requirements, and the run's verdict.
+
+A check ends in one of: passed, failed (the target broke the rule),
+not_verified (the harness could not establish the fact: no clock control, no
+second account...), skipped (left out by selection) or error (the harness or
+the target's transport failed: the rule was neither shown kept nor broken).
+A requirement's status folds its checks' outcomes with its level: a broken
+SHOULD or MAY is a warning, never a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+CHECK_OUTCOMES = ("passed", "failed", "not_verified", "skipped", "error")
+STATUSES = ("passed", "failed", "warning", "not_verified", "skipped", "error")
+
+# Exit codes (README, "Exit codes").
+EXIT_CONFORMANT = 0
+EXIT_NON_CONFORMANT = 1
+EXIT_INCOMPLETE = 2
+EXIT_USAGE = 3
+
+
+class CheckFailed(AssertionError):
+    """The target broke the rule under check; the message says expected vs observed."""
+
+
+class NotVerified(pytest.skip.Exception):  # type: ignore[misc,name-defined]
+    """The harness could not establish the rule either way; never a pass.
+
+    It derives from pytest's skip outcome so pytest stops the check cleanly;
+    the plugin tells it apart from an ordinary skip and reports `not_verified`.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(msg=f"not verified: {reason}", allow_module_level=False)
+        self.reason = reason
+
+
+def not_verified(reason: str) -> None:
+    """Stop the current check and report it as not verified, with the reason."""
+    raise NotVerified(reason)
+
+
+def requirement_status(level: str, outcomes: Iterable[str]) -> str:
+    """Fold the outcomes of a requirement's checks into its status.
+
+    A single failing check decides (a rule broken once is broken); otherwise an
+    error or a not-verified check keeps the requirement from passing.
+    """
+    seen = set(outcomes)
+    if not seen or seen == {"skipped"}:
+        return "skipped"
+    if "failed" in seen:
+        return "failed" if level == "MUST" else "warning"
+    if "error" in seen:
+        return "error"
+    if "not_verified" in seen:
+        return "not_verified"
+    return "passed"
+
+
+def run_verdict(statuses: Iterable[tuple[str, str]]) -> str:
+    """The verdict from (level, status) pairs of every requirement."""
+    pairs = list(statuses)
+    if any(level == "MUST" and status == "failed" for level, status in pairs):
+        return "non-conformant"
+    if any(level == "MUST" and status in ("not_verified", "error") for level, status in pairs):
+        return "incomplete"
+    return "conformant"
+
+
+def exit_code(verdict: str, *, warnings: int, strict: bool) -> int:
+    if verdict == "non-conformant":
+        return EXIT_NON_CONFORMANT
+    if verdict == "incomplete":
+        return EXIT_INCOMPLETE
+    if strict and warnings:
+        return EXIT_NON_CONFORMANT
+    return EXIT_CONFORMANT
