@@ -1,0 +1,290 @@
+"""conformance.html: the one-file report a vendor hands to a customer.
+
+The page is rendered by jinja2 with autoescape on, from a view model built
+here; nothing target-derived is ever marked safe. The only ``Markup`` values
+are our own static CSS and JavaScript, and the redaction highlighting, which
+escapes every piece of text before wrapping the markers in a ``<span>``.
+
+The page carries a Content-Security-Policy that allows no network access at all
+and only the exact inline style and script we ship (by hash): were escaping ever
+to fail, an injected ``<script>`` still would not run, and the browser test
+would see the violation in the console.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import model
+from .curl import MARKER
+from .transcripts import DEFAULT_BUDGET_BYTES, CheckEvidence, build_all, clip, visible
+
+#: The report must stay under 5 MB; render again with less transcript above this.
+MAX_HTML_BYTES = 4_500_000
+MESSAGE_CAP_BYTES = 4 * 1024
+TEXT_CAP_BYTES = 2 * 1024
+
+VERDICT_LABELS = {"conformant": "CONFORMANT", "non-conformant": "NON-CONFORMANT", "incomplete": "INCOMPLETE"}
+
+
+def _static(name: str) -> str:
+    return (resources.files("reports") / "templates" / name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def highlight_redactions(text: str) -> Markup:
+    """Escape ``text`` and wrap each «kind:fingerprint» marker in a span the CSS can mark."""
+    out: list[str] = []
+    pos = 0
+    for match in MARKER.finditer(text):
+        out.append(escape(text[pos : match.start()]))
+        out.append(
+            Markup('<span class="redacted" title="redacted by the harness: {}">{}</span>').format(
+                match.group(1), match.group()
+            )
+        )
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["redactions"] = highlight_redactions
+    return env
+
+
+def _text(value: Any, limit: int = TEXT_CAP_BYTES) -> str:
+    """Target- or harness-supplied text, capped and with invisible characters spelled out."""
+    if value is None:
+        return ""
+    text, note = clip(str(value), limit)
+    return visible(text) + (f"\n[{note}; see conformance.json]" if note else "")
+
+
+def _duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s"
+
+
+def anchor(req_id: str) -> str:
+    """An HTML id for a requirement: its ID with anything unusual replaced."""
+    return "req-" + "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in req_id)
+
+
+@dataclass
+class CheckView:
+    nodeid: str
+    outcome: str
+    outcome_label: str
+    message: str
+    duration: str
+    evidence: CheckEvidence
+
+
+@dataclass
+class RequirementView:
+    id: str
+    anchor: str
+    level: str
+    section: str
+    section_title: str
+    title: str
+    status: str
+    status_label: str
+    reason: str
+    sentence: str
+    hints: list[str]
+    checks: list[CheckView] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        """Expanded by default: what a reader came to see."""
+        return self.status in ("failed", "error", "warning")
+
+
+@dataclass
+class Segment:
+    status: str
+    label: str
+    count: int
+    x: float
+    width: float
+
+
+def _segments(counts: Mapping[str, int]) -> list[Segment]:
+    """Stacked-bar segments (percent widths) for status counts, in display order."""
+    total = sum(counts.values())
+    segments: list[Segment] = []
+    x = 0.0
+    for status in reversed(model.STATUSES):  # passed on the left, failed on the right
+        n = counts.get(status, 0)
+        if n and total:
+            width = 100.0 * n / total
+            segments.append(Segment(status, model.STATUS_LABELS[status], n, round(x, 3), round(width, 3)))
+            x += width
+    return segments
+
+
+def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_BYTES) -> dict[str, Any]:
+    """Everything the template shows, already capped and ordered."""
+    requirements: list[Mapping[str, Any]] = list(result.get("requirements") or [])
+    evidence = build_all(requirements, budget_bytes)
+
+    views: list[RequirementView] = []
+    for r, req in enumerate(requirements):
+        section = str(req.get("section", ""))
+        view = RequirementView(
+            id=_text(req.get("id"), 200),
+            anchor=anchor(str(req.get("id", r))),
+            level=str(req.get("level", "")),
+            section=_text(section, 40),
+            section_title=model.SECTION_TITLES.get(model.top_section(section), ""),
+            title=_text(req.get("title"), 500),
+            status=str(req.get("status", "")),
+            status_label=model.STATUS_LABELS.get(str(req.get("status")), _text(req.get("status"), 40)),
+            reason=_text(req.get("reason")),
+            sentence=_text(req.get("sentence")),
+            hints=model.verify_hints(req) if req.get("status") == "not_verified" else [],
+        )
+        for c, check in enumerate(req.get("checks") or []):
+            outcome = str(check.get("outcome", ""))
+            view.checks.append(
+                CheckView(
+                    nodeid=_text(check.get("nodeid"), 1000),
+                    outcome=outcome,
+                    outcome_label=model.STATUS_LABELS.get(outcome, _text(outcome, 40)),
+                    message=_text(check.get("message"), MESSAGE_CAP_BYTES),
+                    duration=_duration(check.get("durationSeconds")),
+                    evidence=evidence[(r, c)],
+                )
+            )
+        views.append(view)
+    views.sort(key=lambda v: model.requirement_sort_key(v.__dict__))
+
+    status_counts = Counter(v.status for v in views)
+    summary = result.get("summary") or {}
+    cards = [
+        (status, model.STATUS_LABELS[status], summary.get(model.SUMMARY_KEYS[status], status_counts[status]))
+        for status in model.STATUSES
+    ]
+
+    by_level = []
+    for level in model.LEVELS:
+        counts = Counter(v.status for v in views if v.level == level)
+        if counts:
+            by_level.append({"level": level, "total": sum(counts.values()), "counts": counts})
+
+    sections: dict[str, Counter[str]] = {}
+    for v in views:
+        sections.setdefault(model.top_section(v.section), Counter())[v.status] += 1
+    section_rows = [
+        {
+            "section": s,
+            "title": model.SECTION_TITLES.get(s, ""),
+            "total": sum(counts.values()),
+            "counts": counts,
+            "segments": _segments(counts),
+        }
+        for s, counts in sorted(sections.items(), key=lambda item: model.section_key(item[0]))
+    ]
+
+    verdict = str(result.get("verdict", ""))
+    failed_must = [v for v in views if v.status == "failed" and v.level == "MUST"]
+    open_must = [v for v in views if v.status in ("error", "not_verified") and v.level == "MUST"]
+    warnings = [v for v in views if v.status == "warning"]
+    if verdict == "conformant":
+        blurb = "Every MUST requirement of the contract was verified and passed."
+        if warnings:
+            blurb += f" {len(warnings)} SHOULD/MAY {'requirement was' if len(warnings) == 1 else 'requirements were'} not met (warnings, which never fail certification)."
+    elif verdict == "non-conformant":
+        blurb = f"{len(failed_must)} MUST {'requirement' if len(failed_must) == 1 else 'requirements'} of the contract failed."
+    else:
+        blurb = (
+            f"No MUST requirement failed, but {len(open_must)} could not be verified or ended in an error, "
+            "so conformance is not established."
+        )
+
+    clock = str(result.get("clock", ""))
+    meta: list[tuple[str, str, bool]] = [
+        ("Target", _text(result.get("target"), 1000), True),
+        ("Environment", _text(result.get("environment"), 100), False),
+        ("Clock mode", model.CLOCK_LABELS.get(clock, _text(clock, 100)), False),
+        ("Contract version", _text(result.get("contractVersion"), 100), False),
+        ("Catalogue digest", _text(result.get("catalogueDigest") or "not recorded", 200), True),
+        ("Harness version", _text(result.get("harnessVersion"), 100), False),
+        ("Git commit", _text(result.get("gitCommit") or "not known", 100), True),
+        ("Started", _text(result.get("startedAt"), 100), False),
+        ("Duration", _duration(result.get("durationSeconds")), False),
+        ("Profile hash", _text(result.get("profileDigest") or "no profile (bundled server)", 200), True),
+    ]
+
+    css = _static("report.css")
+    js = _static("report.js")
+    return {
+        "verdict": verdict,
+        "verdict_label": VERDICT_LABELS.get(verdict, _text(verdict, 40).upper()),
+        "blurb": blurb,
+        "target": _text(result.get("target"), 200),
+        "meta": meta,
+        "cards": cards,
+        "total": len(views),
+        "statuses": [(s, model.STATUS_LABELS[s]) for s in model.STATUSES],
+        "status_counts": status_counts,
+        "by_level": by_level,
+        "section_rows": section_rows,
+        "failed_must": failed_must,
+        "open_must": open_must,
+        "requirements": views,
+        "not_verified": [v for v in views if v.status == "not_verified"],
+        "preflight_notes": [_text(note, 500) for note in result.get("preflightNotes") or []],
+        "harness_version": _text(result.get("harnessVersion"), 100),
+        # Our own static files, not target data: safe to insert unescaped, and
+        # hashed into the CSP so that they are the only style and script allowed.
+        "css": Markup(css),
+        "js": Markup(js),
+        "csp": (
+            "default-src 'none'; "
+            f"style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'"
+        ),
+    }
+
+
+def render_html(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_BYTES) -> bytes:
+    """conformance.html's bytes, under :data:`MAX_HTML_BYTES` whatever the evidence holds.
+
+    The transcript budget keeps a normal run far below the limit; if the rest
+    of the page is unusually large, the page is rendered again with less
+    transcript until it fits (at worst with none).
+    """
+    template = _environment().get_template("conformance.html.j2")
+    while True:
+        html = template.render(build_context(result, budget_bytes)).encode("utf-8", errors="replace")
+        if len(html) <= MAX_HTML_BYTES or budget_bytes == 0:
+            return html
+        budget_bytes = budget_bytes // 4 if budget_bytes > 64 * 1024 else 0

@@ -1,0 +1,64 @@
+"""The lines the harness prints at the end of a run.
+
+Plain text, no colour codes: the harness hands them to pytest's terminal
+writer, which may add its own. The verdict comes last, so that the last line
+of a CI log says what happened.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import model
+
+_LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit"}
+
+
+def _id_lines(label: str, ids: list[str]) -> list[str]:
+    """``label: A, B, C`` wrapped under the label, every ID listed."""
+    text = ", ".join(ids)
+    indent = " " * (len(label) + 2)
+    return textwrap.wrap(text, width=100, initial_indent=f"{label}: ", subsequent_indent=indent, break_on_hyphens=False)
+
+
+def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[str]:
+    """The end-of-run summary: counts, failed MUST IDs, report paths, then the verdict.
+
+    ``paths`` is what :func:`reports.write_reports` returned. The last line is
+    always ``verdict: <VERDICT>``.
+    """
+    requirements = list(result.get("requirements") or [])
+    summary = result.get("summary") or {}
+    counts = ", ".join(f"{summary.get(model.SUMMARY_KEYS[s], 0)} {model.STATUS_LABELS[s]}" for s in reversed(model.STATUSES))
+    lines = [f"BSK conformance of {result.get('target')} (clock: {result.get('clock')}): {len(requirements)} requirements"]
+    lines.append(f"  by status: {counts}")
+    by_level = Counter(str(r.get("level")) for r in requirements)
+    failed_by_level = Counter(str(r.get("level")) for r in requirements if r.get("status") in ("failed", "warning"))
+    if by_level:
+        lines.append(
+            "  by level:  "
+            + ", ".join(f"{level} {by_level[level]} ({failed_by_level[level]} broken)" for level in model.LEVELS if by_level[level])
+        )
+
+    failed_must = sorted(str(r.get("id")) for r in requirements if r.get("level") == "MUST" and r.get("status") == "failed")
+    if failed_must:
+        lines += _id_lines(f"Failed MUST ({len(failed_must)})", failed_must)
+    open_must = sorted(
+        str(r.get("id")) for r in requirements if r.get("level") == "MUST" and r.get("status") in ("not_verified", "error")
+    )
+    if open_must:
+        lines += _id_lines(f"MUST not verified or in error ({len(open_must)})", open_must)
+    warnings = sorted(str(r.get("id")) for r in requirements if r.get("status") == "warning")
+    if warnings:
+        lines += _id_lines(f"Warnings, SHOULD/MAY ({len(warnings)})", warnings)
+
+    for key in ("html", "json", "junit"):
+        if key in paths:
+            lines.append(f"{_LABELS[key]} report: {paths[key]}")
+    verdict = str(result.get("verdict", "")).upper()
+    lines.append(f"verdict: {verdict}")
+    return lines
