@@ -28,10 +28,30 @@ from . import model
 from .curl import MARKER
 from .transcripts import DEFAULT_BUDGET_BYTES, CheckEvidence, build_all, clip, visible
 
-#: The report must stay under 5 MB; render again with less transcript above this.
+#: The report must stay under 5 MB; above this it is rendered again with tighter limits.
 MAX_HTML_BYTES = 4_500_000
-MESSAGE_CAP_BYTES = 4 * 1024
-TEXT_CAP_BYTES = 2 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of the run's text one rendering shows."""
+
+    transcript_bytes: int
+    message_bytes: int
+    text_bytes: int
+    #: List exchanges whose transcript did not fit (request line and status only).
+    list_omitted: bool = True
+
+
+#: Tried in order until the page fits under MAX_HTML_BYTES. The first one is
+#: what any real run gets: a real catalogue with capped bodies is far smaller.
+TIERS: tuple[Limits, ...] = (
+    Limits(DEFAULT_BUDGET_BYTES, 4 * 1024, 2 * 1024),
+    Limits(768 * 1024, 4 * 1024, 2 * 1024),
+    Limits(128 * 1024, 1024, 1024),
+    Limits(0, 512, 512, list_omitted=False),
+    Limits(0, 160, 160, list_omitted=False),
+)
 
 VERDICT_LABELS = {"conformant": "CONFORMANT", "non-conformant": "NON-CONFORMANT", "incomplete": "INCOMPLETE"}
 
@@ -72,7 +92,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _text(value: Any, limit: int = TEXT_CAP_BYTES) -> str:
+def _text(value: Any, limit: int = 2048) -> str:
     """Target- or harness-supplied text, capped and with invisible characters spelled out."""
     if value is None:
         return ""
@@ -150,10 +170,11 @@ def _segments(counts: Mapping[str, int]) -> list[Segment]:
     return segments
 
 
-def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_BYTES) -> dict[str, Any]:
+def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[str, Any]:
     """Everything the template shows, already capped and ordered."""
     requirements: list[Mapping[str, Any]] = list(result.get("requirements") or [])
-    evidence = build_all(requirements, budget_bytes)
+    evidence = build_all(requirements, limits.transcript_bytes, list_omitted=limits.list_omitted)
+    text_cap = limits.text_bytes
 
     views: list[RequirementView] = []
     for r, req in enumerate(requirements):
@@ -164,11 +185,11 @@ def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_
             level=str(req.get("level", "")),
             section=_text(section, 40),
             section_title=model.SECTION_TITLES.get(model.top_section(section), ""),
-            title=_text(req.get("title"), 500),
+            title=_text(req.get("title"), min(500, text_cap)),
             status=str(req.get("status", "")),
             status_label=model.STATUS_LABELS.get(str(req.get("status")), _text(req.get("status"), 40)),
-            reason=_text(req.get("reason")),
-            sentence=_text(req.get("sentence")),
+            reason=_text(req.get("reason"), text_cap),
+            sentence=_text(req.get("sentence"), text_cap),
             hints=model.verify_hints(req) if req.get("status") == "not_verified" else [],
         )
         for c, check in enumerate(req.get("checks") or []):
@@ -178,7 +199,7 @@ def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_
                     nodeid=_text(check.get("nodeid"), 1000),
                     outcome=outcome,
                     outcome_label=model.STATUS_LABELS.get(outcome, _text(outcome, 40)),
-                    message=_text(check.get("message"), MESSAGE_CAP_BYTES),
+                    message=_text(check.get("message"), limits.message_bytes),
                     duration=_duration(check.get("durationSeconds")),
                     evidence=evidence[(r, c)],
                 )
@@ -261,6 +282,7 @@ def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_
         "open_must": open_must,
         "requirements": views,
         "not_verified": [v for v in views if v.status == "not_verified"],
+        "shortened": limits != TIERS[0],
         "preflight_notes": [_text(note, 500) for note in result.get("preflightNotes") or []],
         "harness_version": _text(result.get("harnessVersion"), 100),
         # Our own static files, not target data: safe to insert unescaped, and
@@ -275,16 +297,17 @@ def build_context(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_
     }
 
 
-def render_html(result: Mapping[str, Any], budget_bytes: int = DEFAULT_BUDGET_BYTES) -> bytes:
+def render_html(result: Mapping[str, Any], tiers: tuple[Limits, ...] = TIERS) -> bytes:
     """conformance.html's bytes, under :data:`MAX_HTML_BYTES` whatever the evidence holds.
 
-    The transcript budget keeps a normal run far below the limit; if the rest
-    of the page is unusually large, the page is rendered again with less
-    transcript until it fits (at worst with none).
+    The first tier's transcript budget keeps a real run far below the limit;
+    an unusually large one is rendered again with the next, tighter tier until
+    it fits, and the page says that it was shortened.
     """
     template = _environment().get_template("conformance.html.j2")
-    while True:
-        html = template.render(build_context(result, budget_bytes)).encode("utf-8", errors="replace")
-        if len(html) <= MAX_HTML_BYTES or budget_bytes == 0:
-            return html
-        budget_bytes = budget_bytes // 4 if budget_bytes > 64 * 1024 else 0
+    html = b""
+    for limits in tiers:
+        html = template.render(build_context(result, limits)).encode("utf-8", errors="replace")
+        if len(html) <= MAX_HTML_BYTES:
+            break
+    return html

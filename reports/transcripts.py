@@ -138,6 +138,8 @@ class CheckEvidence:
     elided_at: int = 0
     variables: str = ""
     total: int = 0
+    #: Exchanges not listed at all (only in the tightest size tier).
+    hidden: int = 0
 
 
 def _headers(raw: Any) -> list[tuple[str, str]]:
@@ -219,8 +221,12 @@ def exchange_view(exchange: Mapping[str, Any], placeholders: Placeholders, budge
     return view
 
 
-def check_evidence(evidence: Iterable[Mapping[str, Any]], budget: Budget) -> CheckEvidence:
-    """Views of one check's exchanges: the first and last of a long run, within ``budget``."""
+def check_evidence(evidence: Iterable[Mapping[str, Any]], budget: Budget, *, list_omitted: bool = True) -> CheckEvidence:
+    """Views of one check's exchanges: the first and last of a long run, within ``budget``.
+
+    With ``list_omitted`` false (the tightest size tier), exchanges whose
+    transcript does not fit are not listed at all, only counted.
+    """
     exchanges = list(evidence)
     result = CheckEvidence(total=len(exchanges))
     if len(exchanges) > HEAD_EXCHANGES + TAIL_EXCHANGES:
@@ -228,12 +234,19 @@ def check_evidence(evidence: Iterable[Mapping[str, Any]], budget: Budget) -> Che
         result.elided_at = HEAD_EXCHANGES
         exchanges = exchanges[:HEAD_EXCHANGES] + exchanges[-TAIL_EXCHANGES:]
     placeholders = Placeholders()
-    result.exchanges = [exchange_view(ex, placeholders, budget) for ex in exchanges]
+    views = [exchange_view(ex, placeholders, budget) for ex in exchanges]
+    if not list_omitted:
+        views = [v for v in views if not v.omitted]
+        result.elided = 0
+    result.exchanges = views
+    result.hidden = result.total - len(views) - result.elided
     result.variables = variables_note(placeholders)
     return result
 
 
-def build_all(requirements: list[Mapping[str, Any]], budget_bytes: int) -> dict[tuple[int, int], CheckEvidence]:
+def build_all(
+    requirements: list[Mapping[str, Any]], budget_bytes: int, *, list_omitted: bool = True
+) -> dict[tuple[int, int], CheckEvidence]:
     """Evidence views for every check, keyed by (requirement index, check index).
 
     The budget is spent in order of importance, not page order: a failed MUST
@@ -249,5 +262,5 @@ def build_all(requirements: list[Mapping[str, Any]], budget_bytes: int) -> dict[
     views: dict[tuple[int, int], CheckEvidence] = {}
     for _, r, c in order:
         check = requirements[r]["checks"][c]
-        views[(r, c)] = check_evidence(check.get("evidence") or [], budget)
+        views[(r, c)] = check_evidence(check.get("evidence") or [], budget, list_omitted=list_omitted)
     return views
