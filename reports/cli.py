@@ -12,10 +12,10 @@ so a CI log says what is wrong with which file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import diff as diff_mod
 from .json_report import InvalidResult, load, schema_path
@@ -31,7 +31,7 @@ class _InputError(Exception):
     """A file the user named could not be used; the message names it."""
 
 
-def _load(path: Path) -> dict:
+def _load(path: Path) -> dict[str, Any]:
     try:
         return load(path)
     except FileNotFoundError:
@@ -81,11 +81,17 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Work with BSK conformance reports (conformance.json, schema v1).")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Work with BSK conformance reports (conformance.json, schema v1)."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("diff", help="compare two runs; exit 1 on a regression", description=diff_mod.__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "diff",
+        help="compare two runs; exit 1 on a regression",
+        description=diff_mod.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("old", type=Path, metavar="OLD.json", help="the baseline run")
     p.add_argument("new", type=Path, metavar="NEW.json", help="the run to judge")
     p.add_argument("--json", action="store_true", help="print the diff as JSON for machines")

@@ -174,7 +174,10 @@ def curl_command(exchange: Mapping[str, Any], placeholders: Placeholders | None 
         lines.append(f"--data-binary {shell_word(str(body), placeholders)}")
     command = " \\\n  ".join(lines)
     if exchange.get("truncated") and body:
-        command = "# the evidence of this exchange was truncated: the body below may be only part of what was sent\n" + command
+        command = (
+            "# the evidence of this exchange was truncated: the body below may be only part of what was sent\n"
+            + command
+        )
     return command
 
 

@@ -137,7 +137,10 @@ def format_text(diff: Diff, old_name: str, new_name: str) -> list[str]:
         lines.append(f"{title} ({len(changes)}):")
         for c in changes:
             lines.append(f"  {c.id:<14} {c.level:<6} §{c.section:<4} {_status(c.old)} -> {_status(c.new)}   {c.title}")
-    unchanged = ", ".join(f"{n} {model.STATUS_LABELS.get(s, s)}" for s, n in sorted(diff.unchanged.items(), key=lambda i: model.status_rank(i[0])))
+    unchanged = ", ".join(
+        f"{n} {model.STATUS_LABELS.get(s, s)}"
+        for s, n in sorted(diff.unchanged.items(), key=lambda i: model.status_rank(i[0]))
+    )
     lines.append(f"Unchanged: {sum(diff.unchanged.values())}" + (f" ({unchanged})" if unchanged else ""))
     lines.append(
         f"{len(diff.regressions)} regression{'s' if len(diff.regressions) != 1 else ''}, "

@@ -241,9 +241,11 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
     if verdict == "conformant":
         blurb = "Every MUST requirement of the contract was verified and passed."
         if warnings:
-            blurb += f" {len(warnings)} SHOULD/MAY {'requirement was' if len(warnings) == 1 else 'requirements were'} not met (warnings, which never fail certification)."
+            were = "requirement was" if len(warnings) == 1 else "requirements were"
+            blurb += f" {len(warnings)} SHOULD/MAY {were} not met (warnings, which never fail certification)."
     elif verdict == "non-conformant":
-        blurb = f"{len(failed_must)} MUST {'requirement' if len(failed_must) == 1 else 'requirements'} of the contract failed."
+        noun = "requirement" if len(failed_must) == 1 else "requirements"
+        blurb = f"{len(failed_must)} MUST {noun} of the contract failed."
     else:
         blurb = (
             f"No MUST requirement failed, but {len(open_must)} could not be verified or ended in an error, "

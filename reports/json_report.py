@@ -39,7 +39,8 @@ def schema_path() -> Path:
 @functools.cache
 def load_schema() -> dict[str, Any]:
     """The schema as a dict (read once per process)."""
-    return json.loads(schema_path().read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(schema_path().read_text(encoding="utf-8"))
+    return schema
 
 
 def _json_path(parts: Any) -> str:
@@ -102,10 +103,11 @@ def load(path: Path) -> dict[str, Any]:
     """
     text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text)
+        data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if isinstance(data, dict) and data.get("schemaVersion") not in (1, None):
         raise InvalidResult([f"$.schemaVersion: unsupported version {data['schemaVersion']!r}; this tool reads 1"])
     validate(data)
-    return data
+    result: dict[str, Any] = data
+    return result

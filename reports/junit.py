@@ -41,7 +41,9 @@ TEXT_CAP = 16 * 1024
 def _x(value: Any, limit: int = TEXT_CAP) -> str:
     """Text that XML 1.0 can hold: invalid characters spelled out, length capped."""
     text, note = clip("" if value is None else str(value), limit)
-    text = _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    text = _NOT_XML.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
     return text + (f" [{note}]" if note else "")
 
 
@@ -77,18 +79,35 @@ def _exchanges_text(evidence: Any) -> str:
 def _outcome_element(case: ET.Element, outcome: str, req: Mapping[str, Any], message: str, body: str) -> None:
     reason = message or str(req.get("reason") or "")
     if outcome == "failed":
-        el = ET.SubElement(case, "failure", type="requirement", message=_x(_first_line(reason) or "requirement failed", MESSAGE_ATTR_CAP))
+        el = ET.SubElement(
+            case,
+            "failure",
+            type="requirement",
+            message=_x(_first_line(reason) or "requirement failed", MESSAGE_ATTR_CAP),
+        )
         el.text = _x(body)
     elif outcome == "error":
-        el = ET.SubElement(case, "error", type="error", message=_x(_first_line(reason) or "check did not complete", MESSAGE_ATTR_CAP))
+        el = ET.SubElement(
+            case, "error", type="error", message=_x(_first_line(reason) or "check did not complete", MESSAGE_ATTR_CAP)
+        )
         el.text = _x(body)
     elif outcome == "warning":
         level = req.get("level", "SHOULD")
-        el = ET.SubElement(case, "skipped", type="warning", message=_x(f"warning: {level} not met: {_first_line(reason)}", MESSAGE_ATTR_CAP))
+        el = ET.SubElement(
+            case,
+            "skipped",
+            type="warning",
+            message=_x(f"warning: {level} not met: {_first_line(reason)}", MESSAGE_ATTR_CAP),
+        )
         el.text = _x(body)
     elif outcome in ("not_verified", "skipped"):
         words = "not verified" if outcome == "not_verified" else "skipped"
-        ET.SubElement(case, "skipped", type=outcome, message=_x(f"{words}: {_first_line(reason) or 'no reason given'}", MESSAGE_ATTR_CAP))
+        ET.SubElement(
+            case,
+            "skipped",
+            type=outcome,
+            message=_x(f"{words}: {_first_line(reason) or 'no reason given'}", MESSAGE_ATTR_CAP),
+        )
     # passed: no child element
 
 
@@ -119,11 +138,23 @@ def render_junit(result: Mapping[str, Any]) -> bytes:
     for req in result.get("requirements") or []:
         checks = list(req.get("checks") or [])
         if not checks:
-            checks = [{"nodeid": f"{req.get('id')} (no check ran)", "outcome": req.get("status"), "message": req.get("reason"), "durationSeconds": 0, "evidence": []}]
+            checks = [
+                {
+                    "nodeid": f"{req.get('id')} (no check ran)",
+                    "outcome": req.get("status"),
+                    "message": req.get("reason"),
+                    "durationSeconds": 0,
+                    "evidence": [],
+                }
+            ]
         for check in checks:
             outcome = str(check.get("outcome"))
             case = ET.SubElement(
-                suite, "testcase", classname=_x(req.get("id"), 200), name=_x(check.get("nodeid"), 1000), time=_seconds(check.get("durationSeconds"))
+                suite,
+                "testcase",
+                classname=_x(req.get("id"), 200),
+                name=_x(check.get("nodeid"), 1000),
+                time=_seconds(check.get("durationSeconds")),
             )
             _properties(
                 case,
@@ -158,4 +189,5 @@ def render_junit(result: Mapping[str, Any]) -> bytes:
             el.set(key, str(value))
     suites.set("time", _seconds(result.get("durationSeconds")))
     ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"

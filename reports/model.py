@@ -8,6 +8,7 @@ what would verify a requirement that was not verified).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 #: Requirement statuses and check outcomes, in the order a reader wants them:
@@ -94,7 +95,7 @@ def top_section(section: str) -> str:
     return section.split(".", 1)[0].strip() or section
 
 
-def requirement_sort_key(req: dict[str, Any]) -> tuple[Any, ...]:
+def requirement_sort_key(req: Mapping[str, Any]) -> tuple[Any, ...]:
     """Failed MUST requirements first, then by status, level, section and ID."""
     return (
         status_rank(req.get("status", "")),
@@ -104,7 +105,7 @@ def requirement_sort_key(req: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def verify_hints(req: dict[str, Any]) -> list[str]:
+def verify_hints(req: Mapping[str, Any]) -> list[str]:
     """What would verify a requirement that was not verified, in the reader's words."""
     needs = [str(n) for n in req.get("needs") or []]
     if not needs and req.get("verifiable") == "in-process":

@@ -33,22 +33,34 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     """
     requirements = list(result.get("requirements") or [])
     summary = result.get("summary") or {}
-    counts = ", ".join(f"{summary.get(model.SUMMARY_KEYS[s], 0)} {model.STATUS_LABELS[s]}" for s in reversed(model.STATUSES))
-    lines = [f"BSK conformance of {result.get('target')} (clock: {result.get('clock')}): {len(requirements)} requirements"]
+    counts = ", ".join(
+        f"{summary.get(model.SUMMARY_KEYS[s], 0)} {model.STATUS_LABELS[s]}" for s in reversed(model.STATUSES)
+    )
+    lines = [
+        f"BSK conformance of {result.get('target')} (clock: {result.get('clock')}): {len(requirements)} requirements"
+    ]
     lines.append(f"  by status: {counts}")
     by_level = Counter(str(r.get("level")) for r in requirements)
     failed_by_level = Counter(str(r.get("level")) for r in requirements if r.get("status") in ("failed", "warning"))
     if by_level:
         lines.append(
             "  by level:  "
-            + ", ".join(f"{level} {by_level[level]} ({failed_by_level[level]} broken)" for level in model.LEVELS if by_level[level])
+            + ", ".join(
+                f"{level} {by_level[level]} ({failed_by_level[level]} broken)"
+                for level in model.LEVELS
+                if by_level[level]
+            )
         )
 
-    failed_must = sorted(str(r.get("id")) for r in requirements if r.get("level") == "MUST" and r.get("status") == "failed")
+    failed_must = sorted(
+        str(r.get("id")) for r in requirements if r.get("level") == "MUST" and r.get("status") == "failed"
+    )
     if failed_must:
         lines += _id_lines(f"Failed MUST ({len(failed_must)})", failed_must)
     open_must = sorted(
-        str(r.get("id")) for r in requirements if r.get("level") == "MUST" and r.get("status") in ("not_verified", "error")
+        str(r.get("id"))
+        for r in requirements
+        if r.get("level") == "MUST" and r.get("status") in ("not_verified", "error")
     )
     if open_must:
         lines += _id_lines(f"MUST not verified or in error ({len(open_must)})", open_must)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import re
-from http import HTTPStatus
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from .curl import INVISIBLE, Placeholders, curl_command, variables_note
@@ -221,7 +221,9 @@ def exchange_view(exchange: Mapping[str, Any], placeholders: Placeholders, budge
     return view
 
 
-def check_evidence(evidence: Iterable[Mapping[str, Any]], budget: Budget, *, list_omitted: bool = True) -> CheckEvidence:
+def check_evidence(
+    evidence: Iterable[Mapping[str, Any]], budget: Budget, *, list_omitted: bool = True
+) -> CheckEvidence:
     """Views of one check's exchanges: the first and last of a long run, within ``budget``.
 
     With ``list_omitted`` false (the tightest size tier), exchanges whose

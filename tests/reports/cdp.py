@@ -8,6 +8,8 @@ collect console errors and exceptions, evaluate JavaScript and take a screenshot
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -51,18 +53,24 @@ class Browser:
         self._from_child, from_child_w = os.pipe()
 
         def wire_fds() -> None:  # runs in the child, before exec
-            # fds 3 and 4 are where Chromium expects the pipe; dup via high
-            # numbers first so that neither end is clobbered by the other.
-            a, b = os.dup(to_child_r), os.dup(from_child_w)
+            # fds 3 and 4 are where Chromium expects the pipe; copy both ends to
+            # fds >= 10 first so that moving one cannot clobber the other.
+            a, b = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10), fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
             os.dup2(a, 3)
             os.dup2(b, 4)
             os.set_inheritable(3, True)
             os.set_inheritable(4, True)
 
         # A file, not a pipe: Chromium logs freely (dbus noise) and a full pipe would stall it.
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(
-            [str(binary), *FLAGS, f"--user-data-dir={self._profile.name}", f"--window-size={width},{height}", "about:blank"],
+            [
+                str(binary),
+                *FLAGS,
+                f"--user-data-dir={self._profile.name}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
@@ -138,7 +146,9 @@ class Browser:
             raise CDPError(f"evaluating {expression!r}: {reply['exceptionDetails']}")
         return reply["result"].get("value")
 
-    def screenshot(self, path: Path, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None) -> bytes:
+    def screenshot(
+        self, path: Path, *, full_page: bool = False, clip: tuple[float, float, float, float] | None = None
+    ) -> bytes:
         """Save a PNG of the viewport, the whole page, or the ``clip`` rectangle (x, y, width, height)."""
         params: dict[str, Any] = {"format": "png"}
         if clip:
@@ -147,7 +157,10 @@ class Browser:
         elif full_page:
             metrics = self.send("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]
-            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+            params.update(
+                captureBeyondViewport=True,
+                clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            )
         data = base64.b64decode(self.send("Page.captureScreenshot", params)["data"])
         path.write_bytes(data)
         return data
@@ -168,9 +181,14 @@ class Browser:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.exceptionThrown":
                 details = params.get("exceptionDetails", {})
-                errors.append("exception: " + str(details.get("exception", {}).get("description") or details.get("text")))
+                errors.append(
+                    "exception: " + str(details.get("exception", {}).get("description") or details.get("text"))
+                )
             elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                errors.append("console.error: " + " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
+                errors.append(
+                    "console.error: "
+                    + " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", []))
+                )
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 entry = params["entry"]
                 errors.append(f"log ({entry.get('source')}): {entry.get('text')}")
@@ -185,10 +203,8 @@ class Browser:
     def close(self) -> None:
         try:
             if self.process.poll() is None:
-                try:
+                with contextlib.suppress(CDPError, OSError):
                     self.send("Browser.close", session=False)
-                except (CDPError, OSError):
-                    pass
             try:
                 self.process.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
@@ -197,10 +213,8 @@ class Browser:
         finally:
             self._selector.close()
             for fd in (self._to_child, self._from_child):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
             self._stderr.close()
             self._profile.cleanup()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import partial
 from collections import Counter
+from functools import partial
 from typing import Any
 
 STARTED = "2026-11-27T23:40:00Z"
@@ -66,18 +66,41 @@ def login_exchange() -> dict[str, Any]:
 
 def me_exchange(status: int = 200, token: str = "«access-token:7d1e04aa»") -> dict[str, Any]:
     body = (
-        dumps({"type": "user", "userId": "usr_alice", "email": "alice@acme.test", "organizationId": "org_acme", "twoFactorEnabled": False})
+        dumps(
+            {
+                "type": "user",
+                "userId": "usr_alice",
+                "email": "alice@acme.test",
+                "organizationId": "org_acme",
+                "twoFactorEnabled": False,
+            }
+        )
         if status == 200
         else dumps({"error": "invalid_token", "message": "the access token has expired"})
     )
     headers = {"content-type": "application/json"}
     if status == 401:
         headers["www-authenticate"] = 'Bearer realm="bsk", error="invalid_token"'
-    return exchange("GET", "/me", status=status, request_headers={"authorization": f"Bearer {token}"}, response_body=body, response_headers=headers)
+    return exchange(
+        "GET",
+        "/me",
+        status=status,
+        request_headers={"authorization": f"Bearer {token}"},
+        response_body=body,
+        response_headers=headers,
+    )
 
 
-def check(nodeid: str, outcome: str = "passed", message: str | None = None, evidence: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"nodeid": nodeid, "outcome": outcome, "message": message, "durationSeconds": 0.031, "evidence": evidence or []}
+def check(
+    nodeid: str, outcome: str = "passed", message: str | None = None, evidence: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "nodeid": nodeid,
+        "outcome": outcome,
+        "message": message,
+        "durationSeconds": 0.031,
+        "evidence": evidence or [],
+    }
 
 
 def requirement(
@@ -100,7 +123,9 @@ def requirement(
         "title": title,
         "status": status,
         "reason": reason,
-        "checks": checks if checks is not None else [check(f"suites/test_x.py::test_{req_id.lower().replace('-', '_')}", status)],
+        "checks": checks
+        if checks is not None
+        else [check(f"suites/test_x.py::test_{req_id.lower().replace('-', '_')}", status)],
         "sentence": sentence or f"The sentence of {req_id}.",
         "verifiable": verifiable,
         "needs": needs or [],
@@ -153,11 +178,16 @@ def make_result(**overrides: Any) -> dict[str, Any]:
     """A small non-conformant run: one requirement in every status, with evidence."""
     reqs = [
         requirement(
-            "BSK-TOK-001", "passed", section="3", title="Login returns the token pair",
+            "BSK-TOK-001",
+            "passed",
+            section="3",
+            title="Login returns the token pair",
             checks=[check("suites/test_token_lifetimes.py::test_login_shape", "passed", evidence=[login_exchange()])],
         ),
         requirement(
-            "BSK-TOK-002", "failed", title="Access token lifetime is 900 s",
+            "BSK-TOK-002",
+            "failed",
+            title="Access token lifetime is 900 s",
             sentence="Claims: sub, org, iat, exp = iat + 900, jti, typ or tokenType = access.",
             reason="expected exp - iat = 900, observed 3600",
             checks=[
@@ -170,7 +200,10 @@ def make_result(**overrides: Any) -> dict[str, Any]:
             ],
         ),
         requirement(
-            "BSK-TOK-003", "error", title="Access token refused at 900 s", reason="target problem: ReadTimeout on GET /me",
+            "BSK-TOK-003",
+            "error",
+            title="Access token refused at 900 s",
+            reason="target problem: ReadTimeout on GET /me",
             checks=[
                 check(
                     "suites/test_token_lifetimes.py::test_access_token_expires",
@@ -181,21 +214,44 @@ def make_result(**overrides: Any) -> dict[str, Any]:
             ],
         ),
         requirement(
-            "BSK-TOK-010", "warning", level="SHOULD", title="Reuse of a rotated refresh token revokes the family",
+            "BSK-TOK-010",
+            "warning",
+            level="SHOULD",
+            title="Reuse of a rotated refresh token revokes the family",
             reason="the sibling refresh token still worked",
-            checks=[check("suites/test_token_lifetimes.py::test_rotation_family", "warning", "expected 401 invalid_token, observed 200")],
+            checks=[
+                check(
+                    "suites/test_token_lifetimes.py::test_rotation_family",
+                    "warning",
+                    "expected 401 invalid_token, observed 200",
+                )
+            ],
         ),
         requirement(
-            "BSK-RL-001", "not_verified", section="5", title="A key admits at most rateLimit requests per 60 s",
+            "BSK-RL-001",
+            "not_verified",
+            section="5",
+            title="A key admits at most rateLimit requests per 60 s",
             reason="no clock control and --real-time-budget 0 s is shorter than the 60 s window",
-            needs=["clock"], checks=[check("suites/test_rate_limits.py::test_window", "not_verified", "needs 60 s")],
+            needs=["clock"],
+            checks=[check("suites/test_rate_limits.py::test_window", "not_verified", "needs 60 s")],
         ),
         requirement(
-            "BSK-ORG-001", "not_verified", section="3", title="Another organization's project answers 404",
-            reason="the profile has one account", needs=["second-account"], checks=[],
+            "BSK-ORG-001",
+            "not_verified",
+            section="3",
+            title="Another organization's project answers 404",
+            reason="the profile has one account",
+            needs=["second-account"],
+            checks=[],
         ),
         requirement(
-            "BSK-CLK-002", "skipped", section="6", title="Clock control answers 404 in live", reason="not run: left out by selection", checks=[],
+            "BSK-CLK-002",
+            "skipped",
+            section="6",
+            title="Clock control answers 404 in live",
+            reason="not run: left out by selection",
+            checks=[],
         ),
         requirement("BSK-WIRE-001", "passed", section="2", title="Error bodies carry error and message"),
         requirement("BSK-WIRE-004", "passed", level="MAY", section="2", title="openapi.json is served"),
@@ -223,7 +279,9 @@ def without(result: dict[str, Any], req_id: str) -> dict[str, Any]:
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 
 
-def make_large_result(requirements: int = 300, body_bytes: int = 64 * 1024, exchanges_per_check: int = 6) -> dict[str, Any]:
+def make_large_result(
+    requirements: int = 300, body_bytes: int = 64 * 1024, exchanges_per_check: int = 6
+) -> dict[str, Any]:
     """A full-size run: many requirements, every check with large, hostile bodies.
 
     Every fifth requirement fails, so the test can see that failed checks keep
@@ -235,7 +293,8 @@ def make_large_result(requirements: int = 300, body_bytes: int = 64 * 1024, exch
         status = "failed" if i % 5 == 0 else "passed"
         evidence = [
             exchange(
-                "POST", f"/projects?n={i}&k={k}",
+                "POST",
+                f"/projects?n={i}&k={k}",
                 status=500 if status == "failed" else 201,
                 request_body=dumps({"name": filler[: body_bytes // 4]}),
                 response_body=filler[:body_bytes],
@@ -244,8 +303,18 @@ def make_large_result(requirements: int = 300, body_bytes: int = 64 * 1024, exch
         ]
         reqs.append(
             requirement(
-                f"BSK-GEN-{i:03d}", status, section=str(2 + i % 6), title=f"Generated requirement {i}",
-                checks=[check(f"suites/test_generated.py::test_{i}", status, "expected 201, observed 500" if status == "failed" else None, evidence)],
+                f"BSK-GEN-{i:03d}",
+                status,
+                section=str(2 + i % 6),
+                title=f"Generated requirement {i}",
+                checks=[
+                    check(
+                        f"suites/test_generated.py::test_{i}",
+                        status,
+                        "expected 201, observed 500" if status == "failed" else None,
+                        evidence,
+                    )
+                ],
             )
         )
     return envelope(reqs)

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import reports
 from cdp import CHROMIUM, Browser
 from synthetic_results import HOSTILE, check, exchange, make_result, requirement
+
+import reports
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -31,14 +31,24 @@ VISIBLE_TEXT = """(function (id) {
   return shown ? el.innerText : null;
 })"""
 
+SHOWN = "Array.from(document.querySelectorAll('{selector}')).filter(e => getComputedStyle(e).display !== 'none').length"
+
 
 def _hostile_report(tmp_path: Path) -> Path:
     result = make_result()
     result["requirements"].append(
         requirement(
-            "BSK-X-001", "failed", title=HOSTILE,
-            checks=[check("suites/test_x.py::test_x", "failed", "observed " + HOSTILE,
-                          [exchange(response_body="<html>" + HOSTILE + "</html>", note=HOSTILE)])],
+            "BSK-X-001",
+            "failed",
+            title=HOSTILE,
+            checks=[
+                check(
+                    "suites/test_x.py::test_x",
+                    "failed",
+                    "observed " + HOSTILE,
+                    [exchange(response_body="<html>" + HOSTILE + "</html>", note=HOSTILE)],
+                )
+            ],
         )
     )
     from synthetic_results import finish
@@ -105,7 +115,7 @@ def test_readable_and_filterable_with_javascript_off(browser: Browser, tmp_path:
     assert browser.evaluate(f"{VISIBLE_TEXT}('verdict')") == "NON-CONFORMANT"
     assert browser.evaluate("document.querySelector('button[data-action=expand]').hidden") is True
 
-    count_rows = "Array.from(document.querySelectorAll('.matrix tr.row')).filter(function (r) { return getComputedStyle(r).display !== 'none'; }).length"
+    count_rows = SHOWN.format(selector=".matrix tr.row")
     assert browser.evaluate(count_rows) == 10
 
     # a real mouse click on the "failed" filter label; CSS alone does the filtering
@@ -114,12 +124,12 @@ def test_readable_and_filterable_with_javascript_off(browser: Browser, tmp_path:
         " var b = el.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; })()"
     )
     for kind in ("mousePressed", "mouseReleased"):
-        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": label[0], "y": label[1], "button": "left", "clickCount": 1})
+        browser.send(
+            "Input.dispatchMouseEvent", {"type": kind, "x": label[0], "y": label[1], "button": "left", "clickCount": 1}
+        )
     assert browser.evaluate("document.getElementById('f-failed').checked") is True
     assert browser.evaluate(count_rows) == 2
-    assert browser.evaluate(
-        "Array.from(document.querySelectorAll('details.req')).filter(function (d) { return getComputedStyle(d).display !== 'none'; }).length"
-    ) == 2
+    assert browser.evaluate(SHOWN.format(selector="details.req")) == 2
     assert browser.console_errors() == []
 
 

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from synthetic_results import exchange
 
 from reports.curl import Placeholders, curl_command, quote_literal, shell_word, variable_for_kind, variables_note
-from synthetic_results import exchange
 
 BASH = shutil.which("bash")
 
@@ -45,7 +45,7 @@ def test_distinct_secrets_of_one_kind_get_distinct_variables() -> None:
 
 def test_a_login_becomes_a_command_with_placeholders() -> None:
     ex = exchange(
-        request_body='{"email": "alice@acme.test", "password": "«password:3f9a1c2e»", "twoFactorCode": "«totp-code:0a1b2c3d»"}',
+        request_body='{"password": "«password:3f9a1c2e»", "twoFactorCode": "«totp-code:0a1b2c3d»"}',
         request_headers={"content-type": "application/json", "content-length": "99", "host": "127.0.0.1:8000"},
     )
     command = curl_command(ex)
@@ -54,7 +54,7 @@ def test_a_login_becomes_a_command_with_placeholders() -> None:
         "  -X POST \\",
         "  --url http://127.0.0.1:8000/auth/login \\",
         "  -H 'content-type: application/json' \\",
-        """  --data-binary '{"email": "alice@acme.test", "password": "'"${BSK_PASSWORD}"'", "twoFactorCode": "'"${BSK_TOTP_CODE}"'"}'""",
+        """  --data-binary '{"password": "'"${BSK_PASSWORD}"'", "twoFactorCode": "'"${BSK_TOTP_CODE}"'"}'""",
     ]
 
 
@@ -64,7 +64,9 @@ def test_get_and_head_need_no_method_flag() -> None:
 
 
 def test_a_truncated_request_is_flagged() -> None:
-    assert curl_command(exchange(request_body="{", truncated=True)).startswith("# the evidence of this exchange was truncated")
+    assert curl_command(exchange(request_body="{", truncated=True)).startswith(
+        "# the evidence of this exchange was truncated"
+    )
 
 
 def test_control_characters_use_ansi_c_quoting() -> None:
@@ -104,16 +106,27 @@ def test_the_shell_receives_exactly_the_recorded_bytes(piece: str, tmp_path: Pat
     fake_curl = tmp_path / "curl"
     fake_curl.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\0" "$a"; done\n')
     fake_curl.chmod(0o755)
-    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", "BSK_ACCESS_TOKEN": "real-token", "BSK_PASSWORD": "real pass $(x)"}
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "BSK_ACCESS_TOKEN": "real-token",
+        "BSK_PASSWORD": "real pass $(x)",
+    }
     out = subprocess.run([BASH, "-c", command], env=env, capture_output=True, check=True).stdout
     args = out.decode().split("\0")[:-1]
     assert not canary.exists()
     assert args == [
-        "-sS", "-i", "-X", "POST",
-        "--url", "http://127.0.0.1:8000/projects?name=" + hostile + "&token=real-token",
-        "-H", "x-note: " + hostile,
-        "-H", "authorization: Bearer real-token",
-        "--data-binary", '{"name": "' + hostile + '", "password": "real pass $(x)"}',
+        "-sS",
+        "-i",
+        "-X",
+        "POST",
+        "--url",
+        "http://127.0.0.1:8000/projects?name=" + hostile + "&token=real-token",
+        "-H",
+        "x-note: " + hostile,
+        "-H",
+        "authorization: Bearer real-token",
+        "--data-binary",
+        '{"name": "' + hostile + '", "password": "real pass $(x)"}',
     ]
 
 

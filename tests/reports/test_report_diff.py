@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_results import envelope, make_result, requirement, with_status, without
 
 from reports import diff
 from reports.cli import main
-from synthetic_results import envelope, make_result, requirement, with_status, without
 
 
 def _write(path: Path, result: dict[str, Any]) -> Path:
@@ -114,7 +114,9 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_exits_2_with_one_line(case: str, baseline: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line(
+    case: str, baseline: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     content, expected = BAD_INPUTS[case]
     good = _write(tmp_path / "good.json", baseline)
     bad = tmp_path / "bad.json"

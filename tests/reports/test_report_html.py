@@ -9,10 +9,10 @@ import re
 from typing import Any
 
 import pytest
+from synthetic_results import HOSTILE, check, envelope, exchange, requirement
 
 import reports
 from reports.html_report import render_html
-from synthetic_results import HOSTILE, check, envelope, exchange, make_result, requirement
 
 
 def _html(result: dict[str, Any]) -> str:
@@ -116,7 +116,7 @@ def test_per_requirement_details_show_sentence_checks_and_evidence(result: dict[
 
 def test_curl_commands_use_placeholders_for_redacted_secrets(result: dict[str, Any]) -> None:
     page = _text(_html(result))
-    assert "--data-binary '{\"email\": \"alice@acme.test\", \"password\": \"'\"${BSK_PASSWORD}\"'\"}'" in page
+    assert '--data-binary \'{"email": "alice@acme.test", "password": "\'"${BSK_PASSWORD}"\'"}\'' in page
     assert "-H 'authorization: Bearer '\"${BSK_ACCESS_TOKEN}\"" in page
     assert "export BSK_PASSWORD=… BSK_ACCESS_TOKEN=…" in page
     assert "«password:3f9a1c2e»" not in re.findall(r"curl -sS -i.*?(?=\n\n|$)", page, re.S)[0]
@@ -124,7 +124,14 @@ def test_curl_commands_use_placeholders_for_redacted_secrets(result: dict[str, A
 
 def test_not_verified_lists_reason_and_what_would_verify_it(result: dict[str, Any]) -> None:
     result["requirements"].append(
-        requirement("BSK-RS-009", "not_verified", title="Login throttle resets", reason="needs the in-process server", verifiable="in-process", checks=[])
+        requirement(
+            "BSK-RS-009",
+            "not_verified",
+            title="Login throttle resets",
+            reason="needs the in-process server",
+            verifiable="in-process",
+            checks=[],
+        )
     )
     page = _html(result)
     section = _text(re.search(r'<section id="not-verified">.*?</section>', page, re.S).group(0))
@@ -149,7 +156,10 @@ def _hostile_result() -> dict[str, Any]:
         note="</pre><script>alert(5)</script>",
     )
     req = requirement(
-        "BSK-X-001", "failed", title=HOSTILE, reason=HOSTILE,
+        "BSK-X-001",
+        "failed",
+        title=HOSTILE,
+        reason=HOSTILE,
         checks=[check("suites/test_x.py::test_<script>", "failed", "expected 200, observed " + HOSTILE, [evil])],
     )
     return envelope([req], target='http://evil.test/"><script>alert(6)</script>', harnessVersion="<b>0.1</b>")
@@ -172,8 +182,13 @@ def test_invisible_and_control_characters_are_spelled_out() -> None:
     result = envelope(
         [
             requirement(
-                "BSK-X-002", "failed",
-                checks=[check("t::x", "failed", "observed \u202eevil\x1b[31m", [exchange(response_body="a\u202eb\x00c\x1bd")])],
+                "BSK-X-002",
+                "failed",
+                checks=[
+                    check(
+                        "t::x", "failed", "observed \u202eevil\x1b[31m", [exchange(response_body="a\u202eb\x00c\x1bd")]
+                    )
+                ],
             )
         ]
     )
@@ -184,7 +199,15 @@ def test_invisible_and_control_characters_are_spelled_out() -> None:
 
 
 def test_a_lone_surrogate_does_not_break_the_report(tmp_path) -> None:
-    result = envelope([requirement("BSK-X-003", "failed", checks=[check("t::x", "failed", "bad \udcff byte", [exchange(response_body="\ud800")])])])
+    result = envelope(
+        [
+            requirement(
+                "BSK-X-003",
+                "failed",
+                checks=[check("t::x", "failed", "bad \udcff byte", [exchange(response_body="\ud800")])],
+            )
+        ]
+    )
     paths = reports.write_reports(result, tmp_path)
     assert "\\udcff" in paths["html"].read_text(encoding="utf-8")
     assert paths["json"].read_bytes().decode("ascii")  # fell back to \u escapes
@@ -192,7 +215,9 @@ def test_a_lone_surrogate_does_not_break_the_report(tmp_path) -> None:
 
 def test_a_large_body_is_truncated_with_a_visible_note() -> None:
     body = "A" * 9000 + "THE-END"
-    result = envelope([requirement("BSK-X-004", "failed", checks=[check("t::x", "failed", "m", [exchange(response_body=body)])])])
+    result = envelope(
+        [requirement("BSK-X-004", "failed", checks=[check("t::x", "failed", "m", [exchange(response_body=body)])])]
+    )
     page = _html(result)
     assert "A" * 8192 in page and "A" * 8193 not in page and "THE-END" not in page
     assert "truncated: showing the first 8 KiB of 9 KiB; the full body is in conformance.json" in page
@@ -225,8 +250,12 @@ def test_the_size_cap_holds_even_when_the_rest_of_the_page_is_huge() -> None:
     # 1,000 failed requirements (several times a real catalogue) with 4 KiB messages and
     # long titles: the page is rendered again with tighter limits until it fits.
     reqs = [
-        requirement(f"BSK-BIG-{i:04d}", "failed", title="t" * 400,
-                    checks=[check(f"t::{i}", "failed", "m" * 4000, [exchange(response_body="r" * 8000)] * 3)])
+        requirement(
+            f"BSK-BIG-{i:04d}",
+            "failed",
+            title="t" * 400,
+            checks=[check(f"t::{i}", "failed", "m" * 4000, [exchange(response_body="r" * 8000)] * 3)],
+        )
         for i in range(1000)
     ]
     page = render_html(envelope(reqs))

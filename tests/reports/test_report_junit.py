@@ -5,8 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from reports.junit import render_junit
 from synthetic_results import check, envelope, exchange, requirement
+
+from reports.junit import render_junit
 
 
 def _cases(result: dict[str, Any]) -> tuple[ET.Element, dict[str, ET.Element]]:
@@ -86,7 +87,12 @@ def test_suite_counts_and_properties(result: dict[str, Any]) -> None:
     root, _ = _cases(result)
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("9", "1", "1", "4")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "9",
+        "1",
+        "1",
+        "4",
+    )
     assert root.get("tests") == "9"
     props = _props(suite)
     assert props["verdict"] == "non-conformant" and props["target"] == "http://127.0.0.1:8000"
@@ -97,7 +103,11 @@ def test_suite_counts_and_properties(result: dict[str, Any]) -> None:
 def test_hostile_and_invalid_xml_characters_still_make_valid_xml() -> None:
     message = 'observed <script>alert("x")</script> & \x00\x1b[31m ]]> \ud800'
     result = envelope(
-        [requirement("BSK-X-001", "failed", checks=[check("t::<x>&", "failed", message, [exchange(response_body=message)])])]
+        [
+            requirement(
+                "BSK-X-001", "failed", checks=[check("t::<x>&", "failed", message, [exchange(response_body=message)])]
+            )
+        ]
     )
     xml = render_junit(result)
     root = ET.fromstring(xml)  # would raise on invalid XML

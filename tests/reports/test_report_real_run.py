@@ -22,10 +22,29 @@ HERE = Path(__file__).resolve().parent
 
 
 def _run(report_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "suites", "-p", "no:cacheprovider", "-q", "--report-dir", str(report_dir), *args],
-        cwd=report_dir.parent, env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "suites",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--report-dir",
+            str(report_dir),
+            *args,
+        ],
+        cwd=report_dir.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -62,8 +81,17 @@ def test_diff_flags_the_regression_of_a_faulty_server(honest: Path, tmp_path: Pa
     assert next(r for r in baseline["requirements"] if r["id"] == "BSK-TOK-001")["status"] == "passed"
 
     done = subprocess.run(
-        [sys.executable, "-m", "reports", "diff", "--json", str(honest / "conformance.json"), str(faulty_dir / "conformance.json")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "reports",
+            "diff",
+            "--json",
+            str(honest / "conformance.json"),
+            str(faulty_dir / "conformance.json"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1, done.stderr
     regressions = {(c["id"], c["old"], c["new"]) for c in json.loads(done.stdout)["regressions"]}

@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from synthetic_results import make_result
 
 import reports
-from synthetic_results import make_result
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
@@ -71,15 +71,24 @@ INVALID = {
     ),
     "unknown status": (lambda r: r["requirements"][0].update(status="ok"), "$.requirements[0].status"),
     "unknown level": (lambda r: r["requirements"][0].update(level="MUST NOT"), "$.requirements[0].level"),
-    "unknown outcome": (lambda r: r["requirements"][0]["checks"][0].update(outcome="xfail"), "$.requirements[0].checks[0].outcome"),
+    "unknown outcome": (
+        lambda r: r["requirements"][0]["checks"][0].update(outcome="xfail"),
+        "$.requirements[0].checks[0].outcome",
+    ),
     "section as a number": (lambda r: r["requirements"][0].update(section=4), "$.requirements[0].section"),
     "reason missing": (lambda r: r["requirements"][0].pop("reason"), "'reason' is a required property"),
     "schemaVersion 2": (lambda r: r.update(schemaVersion=2), "$.schemaVersion"),
     "misspelt top-level field": (lambda r: r.update(harness_version="0.1.0"), "harness_version"),
     "undeclared requirement field": (lambda r: r["requirements"][0].update(severity="high"), "severity"),
     "negative count": (lambda r: r["summary"].update(passed=-1), "$.summary.passed"),
-    "evidence without status": (lambda r: r["requirements"][0]["checks"][0]["evidence"][0].pop("status"), "'status' is a required property"),
-    "duplicate requirement ID": (lambda r: r["requirements"].append(copy.deepcopy(r["requirements"][0])), "duplicate requirement ID"),
+    "evidence without status": (
+        lambda r: r["requirements"][0]["checks"][0]["evidence"][0].pop("status"),
+        "'status' is a required property",
+    ),
+    "duplicate requirement ID": (
+        lambda r: r["requirements"].append(copy.deepcopy(r["requirements"][0])),
+        "duplicate requirement ID",
+    ),
 }
 
 

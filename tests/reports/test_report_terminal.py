@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import reports
 from synthetic_results import envelope, requirement
+
+import reports
 
 PATHS = {
     "json": Path("conformance-report/conformance.json"),

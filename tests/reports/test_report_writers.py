@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_results import make_result
 
 import reports
 import reports.html_report
-from synthetic_results import make_result
 
 
 def test_writes_three_files_into_a_new_directory(result: dict[str, Any], tmp_path: Path) -> None:
@@ -53,7 +53,9 @@ def test_a_crash_while_rendering_leaves_the_previous_reports_intact(
     assert sorted(os.listdir(tmp_path)) == ["conformance.html", "conformance.json", "junit.xml"]
 
 
-def test_a_failed_write_leaves_no_temporary_file(result: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_no_temporary_file(
+    result: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
