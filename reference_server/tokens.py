@@ -147,8 +147,10 @@ class TokenService:
     """Issues, verifies, rotates and revokes tokens.
 
     Verification is a pipeline of small methods (``read_header``,
-    ``key_for``, ``verify_signature``, ``check_claims``, ``check_expiry``,
-    ``check_not_before``) so a faulty variant can skip exactly one step.
+    ``verify_signature`` with ``key_for``, ``check_claims``, ``check_expiry``,
+    ``check_not_before``), and so is rotation (``refresh``, ``family_expired``,
+    ``rotate``, ``claim_refresh``, ``revoke_family``), so a faulty variant
+    can break exactly one step by overriding one method.
     """
 
     def __init__(self, store: Store, clock: Clock) -> None:
@@ -213,8 +215,7 @@ class TokenService:
     def verify_access(self, token: str) -> AccessClaims:
         """The claims of a valid access token, or 401 ``invalid_token``."""
         header = self.read_header(token)
-        key = self.key_for(header)
-        claims = self.verify_signature(token, header, key)
+        claims = self.verify_signature(token, header)
         self.check_claims(claims)
         now = self.clock.now()
         self.check_expiry(claims, now)
@@ -222,31 +223,26 @@ class TokenService:
         return AccessClaims(claims["sub"], claims["org"], claims["jti"], claims["iat"], claims["exp"])
 
     def read_header(self, token: str) -> dict[str, Any]:
-        """The unverified JOSE header; only used to pick our key, never trusted beyond that."""
+        """The unverified JOSE header: only used to pick one of our keys, never trusted beyond that."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise errors.invalid_token("The access token is malformed.") from None
-        if header.get("alg") != ALGORITHM:
-            raise errors.invalid_token("The access token is not signed with ES256.")
         # Never honoured, so never accepted: no jku/x5u fetching, no embedded
         # jwk, no unencoded payloads or critical extensions.
         if any(name in header for name in ("jku", "x5u", "jwk", "x5c", "crit", "b64")):
             raise errors.invalid_token("The access token's header is not acceptable.")
         return header
 
-    def key_for(self, header: dict[str, Any]) -> ec.EllipticCurvePublicKey:
-        """Our public key named by the header's ``kid``; an unknown ``kid`` is refused."""
-        kid = header.get("kid")
-        for key in self.keys:
-            if isinstance(kid, str) and secrets.compare_digest(key.kid, kid):
-                return key.public_key
-        raise errors.invalid_token("The access token names an unknown signing key.")
+    def verify_signature(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        """Check the ES256 signature under our key named by ``kid``; return the payload.
 
-    def verify_signature(
-        self, token: str, header: dict[str, Any], key: ec.EllipticCurvePublicKey
-    ) -> dict[str, Any]:
-        """Check the ES256 signature (and nothing else); return the payload as a dict."""
+        The algorithm is ours to choose, not the token's: anything but ES256
+        (``none``, HS256 "signed" with our public key, ...) is refused.
+        """
+        if header.get("alg") != ALGORITHM:
+            raise errors.invalid_token("The access token is not signed with ES256.")
+        key = self.key_for(header)
         try:
             verified = jwt.PyJWS().decode_complete(token, key=key, algorithms=[ALGORITHM])
             signature: bytes = verified["signature"]
@@ -258,6 +254,14 @@ class TokenService:
         if not isinstance(claims, dict):
             raise errors.invalid_token("The access token's payload is not a JSON object.")
         return claims
+
+    def key_for(self, header: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+        """Our public key named by the header's ``kid``; an unknown ``kid`` is refused."""
+        kid = header.get("kid")
+        for key in self.keys:
+            if isinstance(kid, str) and secrets.compare_digest(key.kid, kid):
+                return key.public_key
+        raise errors.invalid_token("The access token names an unknown signing key.")
 
     def check_claims(self, claims: dict[str, Any]) -> None:
         """Every claim we issue is present, of the right type, and says ``typ: access``."""
@@ -335,13 +339,17 @@ class TokenService:
         )
 
     def refresh(self, refresh_token: str) -> TokenPair:
-        """Rotate: spend ``refresh_token`` and return a new pair in the same family."""
+        """Spend ``refresh_token`` and return a new pair in the same family."""
         now = self.clock.now()
         record = self.find_refresh(refresh_token)
         if record is None or record.family_revoked_at is not None:
             raise errors.invalid_refresh_token()
         if self.family_expired(record, now):
             raise errors.invalid_refresh_token()
+        return self.rotate(record, refresh_token, now)
+
+    def rotate(self, record: RefreshRecord, refresh_token: str, now: float) -> TokenPair:
+        """Mark the presented token used and issue its successor; a second use revokes the family."""
         if not self.claim_refresh(record, now):
             self.revoke_family(record.family_id)
             raise errors.invalid_refresh_token()

@@ -12,8 +12,10 @@ from reference_server.clock import FrozenClock, SystemClock
 from .conftest import T0, Api, TestClient
 
 
-@pytest.fixture
-def live(clock: FrozenClock) -> Api:
+@pytest.fixture(scope="module")
+def live() -> Api:
+    """One live server for the module: live hashes passwords at full Argon2id cost."""
+    clock = FrozenClock(T0)
     return Api(create_app(Settings(environment="live"), clock=clock), clock)
 
 

@@ -136,9 +136,8 @@ def test_parallel_refreshes_with_one_token_succeed_at_most_once() -> None:
         barrier = threading.Barrier(8)
 
         def attempt() -> None:
-            with httpx.Client(base_url=server.url) as own:
-                barrier.wait()
-                statuses.append(own.post("/auth/refresh", json={"refreshToken": token}).status_code)
+            barrier.wait()
+            statuses.append(client.post("/auth/refresh", json={"refreshToken": token}).status_code)
 
         threads = [threading.Thread(target=attempt) for _ in range(8)]
         for thread in threads:
