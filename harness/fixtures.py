@@ -193,11 +193,9 @@ class TwoFactorAccount:
     managed: bool  # True when the harness turned 2FA on and must turn it off
     registry: TwoFactorRegistry
 
-    def code_now(self) -> str:
-        return self.registry.code_now(self.secret)
-
     def fresh_code(self) -> str:
-        return self.registry.fresh_code(self.secret)
+        """A valid code from a step this account has not used yet."""
+        return self.registry.next_code(self.account, self.secret)
 
     def wrong_code(self) -> str:
         """A well-formed code valid at no step the server may accept (±1 step)."""
@@ -220,7 +218,7 @@ def two_factor(target: Target, clock, two_factor_registry: TwoFactorRegistry, al
             return
     # turning 2FA off again needs codes from two further TOTP steps: make
     # sure time can move that far before touching the account
-    if not clock.can_advance(90):
+    if not clock.can_advance(120):
         raise NotVerified("2FA checks need the clock moved by whole TOTP steps (30 s): "
                           "no clock control and too little --real-time-budget")
     session = two_factor_registry.login(alice)
@@ -230,7 +228,7 @@ def two_factor(target: Target, clock, two_factor_registry: TwoFactorRegistry, al
     if not isinstance(secret, str):
         raise AssertionError("2FA setup answered no secret")
     target.evidence.redactor.register(secret, "totp-secret")
-    enable = session.post("/auth/2fa/enable", json={"code": two_factor_registry.code_now(secret)})
+    enable = session.post("/auth/2fa/enable", json={"code": two_factor_registry.next_code(alice, secret)})
     expect_status(enable, 204, context="2FA enable (POST /auth/2fa/enable)")
     two_factor_registry.set(alice, secret)
     account = TwoFactorAccount(alice, secret, True, two_factor_registry)

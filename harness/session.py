@@ -13,6 +13,8 @@ from harness.expect import describe, expect_json_object, expect_status, fail
 from harness.profile import Account
 from harness.target import Target
 
+TOTP_STEP = 30  # seconds (contract §3, RFC 6238)
+
 
 @dataclass
 class UserSession:
@@ -60,6 +62,7 @@ class TwoFactorRegistry:
         self._secrets: dict[str, str] = {
             a.email: a.totp_secret for a in target.profile.accounts if a.totp_secret
         }
+        self._last_step: dict[str, int] = {}
 
     def secret(self, account: Account) -> str | None:
         return self._secrets.get(account.email)
@@ -71,18 +74,23 @@ class TwoFactorRegistry:
             self._target.evidence.redactor.register(secret, "totp-secret")
             self._secrets[account.email] = secret
 
-    def code_now(self, secret: str) -> str:
+    def next_code(self, account: Account, secret: str | None = None) -> str:
+        """A code from a TOTP step this account has not used yet.
+
+        A server accepts each step at most once per account (login, enable and
+        disable alike), so the clock moves to the next step boundary whenever
+        the current step was already spent in this run."""
+        secret = secret or self._secrets[account.email]
+        step = int(self._clock.now() // TOTP_STEP)
+        last = self._last_step.get(account.email)
+        if last is not None and step <= last:
+            self._clock.advance((last + 1) * TOTP_STEP - self._clock.now())
+            step = int(self._clock.now() // TOTP_STEP)
+        self._last_step[account.email] = step
         return pyotp.TOTP(secret).at(self._clock.now())
 
-    def fresh_code(self, secret: str) -> str:
-        """A code from the next TOTP step: a server accepts each step once, so
-        the clock moves a whole step (30 s) before every use but the first."""
-        self._clock.advance(30)
-        return self.code_now(secret)
-
     def login(self, account: Account) -> UserSession:
-        secret = self.secret(account)
-        code = self.fresh_code(secret) if secret else None
+        code = self.next_code(account) if self.secret(account) else None
         return session_from_login(self._target, account, self._target.login(account, code))
 
 

@@ -1,0 +1,32 @@
+"""Every faulty variant, by name, and the factories the harness loads.
+
+`--reference-factory tests.faulty.registry:<name>` builds variant <name>.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from tests.faulty import variants as _variants_package
+from tests.faulty.variant import Variant
+
+
+@cache
+def all_variants() -> dict[str, Variant]:
+    found: dict[str, Variant] = {}
+    for module_info in sorted(pkgutil.iter_modules(_variants_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_variants_package.__name__}.{module_info.name}")
+        for variant in getattr(module, "VARIANTS", []):
+            if variant.name in found:
+                raise ValueError(f"two variants are named {variant.name}")
+            found[variant.name] = variant
+    return found
+
+
+def __getattr__(name: str):
+    variant = all_variants().get(name)
+    if variant is None:
+        raise AttributeError(name)
+    return variant.factory

@@ -1,0 +1,34 @@
+"""A faulty variant: the reference server with exactly one rule broken.
+
+Each variant swaps one part of the server (`reference_server.parts.Parts`)
+and declares what a sound harness must make of it: the requirements it
+`trips` (they must fail, or warn for a SHOULD), and the `blast` radius: other
+requirements that may fail too, each with the reason, because they share the
+broken mechanism. Anything else failing is a false positive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+AppFactory = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    breaks: str  # the rule broken, in the contract's words
+    trips: tuple[str, ...]
+    factory: AppFactory
+    blast: dict[str, str] = field(default_factory=dict)
+    # run every suite for this variant, not only the areas it can affect
+    full: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.trips:
+            raise ValueError(f"variant {self.name} trips nothing")
+        overlap = set(self.trips) & set(self.blast)
+        if overlap:
+            raise ValueError(f"variant {self.name}: {sorted(overlap)} both tripped and in the blast radius")

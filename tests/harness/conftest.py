@@ -1,0 +1,44 @@
+"""Helpers to run the harness the way a user does: a fresh pytest process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "fixtures" / "reference-profile.toml"
+
+
+@dataclass
+class HarnessRun:
+    exit_code: int
+    output: str
+    report_dir: Path
+
+    @property
+    def result(self) -> dict:
+        return json.loads((self.report_dir / "conformance.json").read_text())
+
+    def status(self, rid: str) -> str:
+        return next(r["status"] for r in self.result["requirements"] if r["id"] == rid)
+
+
+@pytest.fixture
+def run_harness(tmp_path):
+    """`run_harness(*args)` runs `pytest suites *args` in a subprocess."""
+
+    def run(*args: str, cwd: Path = ROOT, timeout: float = 600) -> HarnessRun:
+        report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
+        command = [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
+                   "--report-dir", str(report_dir), *args]
+        if cwd != ROOT:
+            command[3:4] = ["--pyargs", "suites"]
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        return HarnessRun(done.returncode, done.stdout + done.stderr, report_dir)
+
+    return run
