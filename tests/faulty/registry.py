@@ -13,11 +13,25 @@ from tests.faulty import variants as _variants_package
 from tests.faulty.variant import Variant
 
 
+def _modules():
+    for module_info in sorted(pkgutil.iter_modules(_variants_package.__path__), key=lambda m: m.name):
+        yield importlib.import_module(f"{_variants_package.__name__}.{module_info.name}")
+
+
+@cache
+def not_mutation_tested() -> dict[str, str]:
+    """Requirements no variant trips, each with the reason, from every
+    variants module's `NOT_MUTATION_TESTED` (a last resort, never a way out)."""
+    listed: dict[str, str] = {}
+    for module in _modules():
+        listed.update(getattr(module, "NOT_MUTATION_TESTED", {}))
+    return listed
+
+
 @cache
 def all_variants() -> dict[str, Variant]:
     found: dict[str, Variant] = {}
-    for module_info in sorted(pkgutil.iter_modules(_variants_package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{_variants_package.__name__}.{module_info.name}")
+    for module in _modules():
         for variant in getattr(module, "VARIANTS", []):
             if variant.name in found:
                 raise ValueError(f"two variants are named {variant.name}")

@@ -36,8 +36,10 @@ def test_variant_is_caught_by_the_requirements_it_breaks(name):
     assert not missed, f"{name} ({variant.breaks}) was not caught by {missed}\n{_tail(run.output)}"
     stray = sorted(flagged - set(variant.trips) - set(variant.blast))
     assert not stray, f"{name}: requirements outside the blast radius failed: {stray}"
-    errors = sorted(run.with_status("error"))
-    assert not errors, f"{name}: checks errored instead of judging: {errors}\n{_tail(run.output)}"
+    # a fault that breaks a precondition (2FA cannot be turned on) may leave
+    # dependent checks unable to judge: only inside the declared radius
+    errors = sorted(run.with_status("error") - set(variant.blast))
+    assert not errors, f"{name}: checks errored outside the blast radius: {errors}\n{_tail(run.output)}"
     if any(CATALOGUE[rid].level == "MUST" for rid in variant.trips):
         assert run.result["verdict"] == "non-conformant" and run.exit_code == 1
     else:

@@ -32,3 +32,21 @@ class Variant:
         overlap = set(self.trips) & set(self.blast)
         if overlap:
             raise ValueError(f"variant {self.name}: {sorted(overlap)} both tripped and in the blast radius")
+
+
+def swap(part: str, make: Callable[[Any], Any]) -> AppFactory:
+    """An app factory for the honest server with one part replaced.
+
+    `make(parts)` builds the replacement from the honest parts (so it shares
+    their store and clock)."""
+
+    def factory(settings: Any, clock: Any) -> Any:
+        from dataclasses import replace
+
+        from reference_server import create_app
+        from reference_server.parts import Parts
+
+        parts = Parts.build(settings, clock)
+        return create_app(parts=replace(parts, **{part: make(parts)}))
+
+    return factory
