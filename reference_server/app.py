@@ -133,7 +133,7 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - the point of a catch-all
+        except Exception as exc:
             route = getattr(scope.get("route"), "path", "<no route>")
             logger.error("unhandled %s in %s %s", type(exc).__name__, scope.get("method"), route)
             if not started:

@@ -15,7 +15,6 @@ from typing import NoReturn
 import uvicorn
 
 from .app import create_app
-from .clock import OffsetClock, SystemClock
 from .settings import Settings
 
 PROG = "bsk-reference-server"
@@ -83,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
     try:
-        clock = OffsetClock() if settings.mounts_clock_routes else SystemClock()
-        app = create_app(settings, clock=clock)
+        # Test: a ticking clock that POST /_test/clock can move; live: system time.
+        app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         sock.close()
         print(f"{PROG}: cannot use database {args.database}: {exc}", file=sys.stderr)

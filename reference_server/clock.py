@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 __all__ = [
@@ -127,7 +127,7 @@ def format_timestamp(t: float) -> str:
     Whole seconds print without a fraction, so an ``expiresAt`` a client sent
     as ``...:00Z`` comes back unchanged; sub-second times keep their digits.
     """
-    dt = datetime.fromtimestamp(t, tz=timezone.utc)
+    dt = datetime.fromtimestamp(t, tz=UTC)
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")
     if dt.microsecond:
         text += "." + f"{dt.microsecond:06d}".rstrip("0")
@@ -145,7 +145,7 @@ def parse_timestamp(text: str) -> float:
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     if offset in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         sign = 1 if offset[0] == "+" else -1
         hours, minutes = int(offset[1:3]), int(offset[4:6])

@@ -95,7 +95,8 @@ class Store:
     def query_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a SELECT and return its first row, if any."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchone()
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
 
     def execute(self, sql: str, params: Params = ()) -> int:
         """Run one modifying statement atomically; return how many rows it changed."""

@@ -119,6 +119,7 @@ class RefreshRecord:
     family_id: str
     user_id: str
     organization_id: str
+    issued_at: float
     family_started_at: float
     family_revoked_at: float | None
     used_at: float | None
@@ -318,7 +319,7 @@ class TokenService:
     def find_refresh(self, refresh_token: str) -> RefreshRecord | None:
         row = self.store.query_one(
             """
-            SELECT t.digest, t.family_id, t.used_at, f.user_id, f.started_at, f.revoked_at, u.organization_id
+            SELECT t.digest, t.family_id, t.issued_at, t.used_at, f.user_id, f.started_at, f.revoked_at, u.organization_id
             FROM refresh_tokens t
             JOIN refresh_families f ON f.id = t.family_id
             JOIN users u ON u.id = f.user_id
@@ -333,6 +334,7 @@ class TokenService:
             family_id=row["family_id"],
             user_id=row["user_id"],
             organization_id=row["organization_id"],
+            issued_at=row["issued_at"],
             family_started_at=row["started_at"],
             family_revoked_at=row["revoked_at"],
             used_at=row["used_at"],

@@ -31,9 +31,10 @@ def test_serves_on_an_ephemeral_port_and_stops() -> None:
 
 def test_start_and_stop_are_quick() -> None:
     started = time.perf_counter()
-    with BackgroundServer(create_app(Settings(), clock=FrozenClock(T0))) as server:
-        with httpx.Client(base_url=server.url) as client:  # a kept-alive connection must not delay stop
-            client.post("/auth/login", json=ALICE)
+    app = create_app(Settings(), clock=FrozenClock(T0))
+    # A kept-alive connection must not delay the stop.
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url) as client:
+        client.post("/auth/login", json=ALICE)
     assert time.perf_counter() - started < 3
 
 
@@ -47,5 +48,6 @@ def test_a_port_in_use_is_an_oserror_in_the_caller() -> None:
 
 
 def test_url_before_start_is_an_error() -> None:
+    server = BackgroundServer(create_app(Settings(), clock=FrozenClock(T0)))
     with pytest.raises(RuntimeError):
-        BackgroundServer(create_app(Settings(), clock=FrozenClock(T0))).url
+        _ = server.url

@@ -8,7 +8,13 @@ import time
 import pytest
 
 from reference_server.clock import (
-    AdjustableClock, Clock, FrozenClock, OffsetClock, SystemClock, format_timestamp, parse_timestamp,
+    AdjustableClock,
+    Clock,
+    FrozenClock,
+    OffsetClock,
+    SystemClock,
+    format_timestamp,
+    parse_timestamp,
 )
 
 from .conftest import T0, Api
@@ -60,7 +66,8 @@ class TestTimestamps:
 
     @pytest.mark.parametrize(
         ("text", "t"),
-        [("2027-01-15T09:00:00+01:00", T0), ("2027-01-15t08:00:00z", T0), ("2027-01-15T08:00:00.123456789Z", T0 + 0.123456)],
+        [("2027-01-15T09:00:00+01:00", T0), ("2027-01-15t08:00:00z", T0),
+         ("2027-01-15T08:00:00.123456789Z", T0 + 0.123456)],
     )
     def test_parse(self, text: str, t: float) -> None:
         assert parse_timestamp(text) == pytest.approx(t)

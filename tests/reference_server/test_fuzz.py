@@ -1,11 +1,13 @@
 """Schemathesis against the app: no 5xx, no undocumented status, no response outside its schema.
 
 Each operation gets up to ``EXAMPLES[mode]`` positive and negative (schema-
-violating) examples (an operation without inputs has fewer distinct ones), sent with a valid bearer token, an all-scopes API key, a
-key without scopes, a key whose budget is spent, or no credentials, so the
-authenticated paths (and their 403 and 429 answers) are exercised and not only
-their 401s. The cases are generated and sent here, not through
-``schemathesis.pytest``, whose fixture loader does not work on pytest 9.
+violating) examples (an operation without inputs has fewer distinct ones),
+sent with a valid bearer token, an all-scopes API key, a key without scopes,
+a key whose budget is spent, or no credentials, so the authenticated paths
+(and their 403 and 429 answers) are exercised and not only their 401s.
+
+The cases are generated and sent here, not through ``schemathesis.pytest``,
+whose fixture loader does not work on pytest 9.
 """
 
 from __future__ import annotations
@@ -88,10 +90,11 @@ def test_operation_conforms(target: Target, method: str, path: str) -> None:
     label = f"{method} {path}"
     statuses = target.statuses.setdefault(label, Counter())
 
+    credentials = st.sampled_from(sorted(target.credentials) if secured else ["none"])
     for mode, examples in EXAMPLES.items():
         @hypothesis_settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                              suppress_health_check=list(HealthCheck), print_blob=True)
-        @given(case=operation.as_strategy(generation_mode=mode), credential=st.sampled_from(sorted(target.credentials) if secured else ["none"]))
+        @given(case=operation.as_strategy(generation_mode=mode), credential=credentials)
         def run(case: Any, credential: str) -> None:
             response = case.call(headers=target.credentials[credential])
             target.sent[label] += 1

@@ -18,7 +18,7 @@ from reference_server.accounts import Accounts
 from reference_server.bodies import BodyParser
 from reference_server.clock import FrozenClock
 from reference_server.errors import ApiError, ErrorResponder
-from reference_server.keys import ApiKeys, ApiKeyRecord, View
+from reference_server.keys import ApiKeyRecord, ApiKeys, View
 from reference_server.policy import Policy
 from reference_server.principals import CredentialReader, Credentials
 from reference_server.ratelimit import RateLimiter
@@ -71,7 +71,11 @@ class PlaintextKeys(ApiKeys):
 
 
 class LeakyGet(ApiKeys):
-    seen: dict[str, str] = {}
+    """Remembers each key as it is created, to show it again later."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.seen: dict[str, str] = {}
 
     def describe(self, record: ApiKeyRecord, view: View, key: str | None = None) -> dict[str, Any]:
         if key is not None:

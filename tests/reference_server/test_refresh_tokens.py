@@ -122,7 +122,8 @@ class TestLogout:
     def test_an_api_key_cannot_log_out(self, api: Api) -> None:
         key = api.create_key()["key"]
         pair = api.tokens()
-        response = api.http.post("/auth/logout", headers={"X-API-Key": key}, json={"refreshToken": pair["refreshToken"]})
+        body = {"refreshToken": pair["refreshToken"]}
+        response = api.http.post("/auth/logout", headers={"X-API-Key": key}, json=body)
         assert response.status_code == 403
 
 

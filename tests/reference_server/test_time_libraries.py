@@ -24,7 +24,7 @@ START = "2027-01-15T08:00:00Z"
 
 
 @contextmanager
-def frozen_by_freezegun() -> Iterator[Callable[[float], None]]:
+def frozen_by_freezegun() -> Iterator[Callable[[float], object]]:
     # The server answers from a worker thread, and freezegun's default ignore
     # list contains "threading": with it, those calls would see real time.
     freezegun.configure(default_ignore_list=[])
@@ -36,12 +36,12 @@ def frozen_by_freezegun() -> Iterator[Callable[[float], None]]:
 
 
 @contextmanager
-def frozen_by_time_machine() -> Iterator[Callable[[float], None]]:
+def frozen_by_time_machine() -> Iterator[Callable[[float], object]]:
     with time_machine.travel(START, tick=False) as traveller:
         yield lambda seconds: traveller.shift(seconds)
 
 
-def exercise_expiry_and_totp(advance: Callable[[float], None]) -> None:
+def exercise_expiry_and_totp(advance: Callable[[float], object]) -> None:
     import time
 
     with TestClient(create_app(Settings(), clock=SystemClock())) as client:

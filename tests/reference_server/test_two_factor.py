@@ -31,6 +31,7 @@ class TestSetup:
         body = response.json()
         assert len(pyotp.TOTP(body["secret"]).byte_secret()) >= 16
         parsed = pyotp.parse_uri(body["otpauthUri"])
+        assert isinstance(parsed, pyotp.TOTP)
         assert parsed.secret == body["secret"] and parsed.digits == 6 and parsed.interval == 30
         assert parsed.name == ALICE["email"]
 
