@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,12 +77,16 @@ class InProcessServer:
     profile: Profile
     app: Any
     log: _LineCollector
+    # a real SQLite file, so checks can read what the server stores at rest
+    database: Path
     _server: Any
+    _directory: tempfile.TemporaryDirectory
 
     def stop(self) -> None:
         self._server.stop()
         for name in _SERVER_LOGGERS:
             logging.getLogger(name).removeHandler(self.log)
+        self._directory.cleanup()
 
 
 def start(factory: AppFactory) -> InProcessServer:
@@ -91,10 +96,13 @@ def start(factory: AppFactory) -> InProcessServer:
     from reference_server.clock import FrozenClock
 
     clock = FrozenClock(float(int(time.time())))
-    app = factory(Settings(environment="test"), clock)
+    directory = tempfile.TemporaryDirectory(prefix="bsk-reference-")
+    database = Path(directory.name) / "reference.sqlite3"
+    app = factory(Settings(environment="test", database=database), clock)
     collector = _LineCollector()
     for name in _SERVER_LOGGERS:
         logging.getLogger(name).addHandler(collector)
     server = BackgroundServer(app, host="127.0.0.1", port=0)
     server.start()
-    return InProcessServer(server.url, clock, load_profile(reference_profile_path()), app, collector, server)
+    profile = load_profile(reference_profile_path())
+    return InProcessServer(server.url, clock, profile, app, collector, database, server, directory)
