@@ -319,7 +319,8 @@ class TokenService:
     def find_refresh(self, refresh_token: str) -> RefreshRecord | None:
         row = self.store.query_one(
             """
-            SELECT t.digest, t.family_id, t.issued_at, t.used_at, f.user_id, f.started_at, f.revoked_at, u.organization_id
+            SELECT t.digest, t.family_id, t.issued_at, t.used_at,
+                   f.user_id, f.started_at, f.revoked_at, u.organization_id
             FROM refresh_tokens t
             JOIN refresh_families f ON f.id = t.family_id
             JOIN users u ON u.id = f.user_id
