@@ -12,7 +12,7 @@ from typing import Any
 
 import freezegun
 import pyotp
-import time_machine
+import pytest
 from freezegun import freeze_time
 
 from reference_server import Settings, create_app
@@ -37,6 +37,8 @@ def frozen_by_freezegun() -> Iterator[Callable[[float], object]]:
 
 @contextmanager
 def frozen_by_time_machine() -> Iterator[Callable[[float], object]]:
+    # Not a declared dependency (freezegun is): run when it is installed.
+    time_machine = pytest.importorskip("time_machine")
     with time_machine.travel(START, tick=False) as traveller:
         yield lambda seconds: traveller.shift(seconds)
 
