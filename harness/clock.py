@@ -77,8 +77,9 @@ class ControlClockStrategy:
     def advance(self, seconds: float) -> None:
         response = self._client.post("_test/clock", json={"advanceSeconds": seconds})
         if response.status_code != 200:
-            raise NotVerified(f"the target's clock control refused to advance {seconds:g} s "
-                              f"(HTTP {response.status_code})")
+            raise NotVerified(
+                f"the target's clock control refused to advance {seconds:g} s (HTTP {response.status_code})"
+            )
         _parse_now(response)
 
 

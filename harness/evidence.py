@@ -264,8 +264,15 @@ class EvidenceLog:
     ) -> Exchange:
         """Redact and keep one exchange. Response fields are redacted after the
         request's, so secrets the request carried are already known."""
-        raw = RawExchange(method, url, httpx.Headers(request_headers), request_body, status,
-                          httpx.Headers(response_headers), response_body)
+        raw = RawExchange(
+            method,
+            url,
+            httpx.Headers(request_headers),
+            request_body,
+            status,
+            httpx.Headers(response_headers),
+            response_body,
+        )
         for observer in self._observers:
             observer(raw)
         r = self.redactor
@@ -310,15 +317,28 @@ class RecordingTransport(httpx.BaseTransport):
             body = response.read()
         except httpx.TransportError as exc:
             self._log.record_exchange(
-                method=request.method, url=str(request.url), request_headers=request.headers,
-                request_body=request_body, status=None, response_headers={}, response_body=b"",
-                started=started, duration=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}",
+                method=request.method,
+                url=str(request.url),
+                request_headers=request.headers,
+                request_body=request_body,
+                status=None,
+                response_headers={},
+                response_body=b"",
+                started=started,
+                duration=time.perf_counter() - t0,
+                error=f"{type(exc).__name__}: {exc}",
             )
             raise
         self._log.record_exchange(
-            method=request.method, url=str(request.url), request_headers=request.headers,
-            request_body=request_body, status=response.status_code, response_headers=response.headers,
-            response_body=body, started=started, duration=time.perf_counter() - t0,
+            method=request.method,
+            url=str(request.url),
+            request_headers=request.headers,
+            request_body=request_body,
+            status=response.status_code,
+            response_headers=response.headers,
+            response_body=body,
+            started=started,
+            duration=time.perf_counter() - t0,
         )
         return response  # already read: the client gets the cached body
 

@@ -72,7 +72,11 @@ def expect_fields(body: dict, fields: dict[str, type | tuple[type, ...]], contex
         if name not in body:
             fail(f'field "{name}"', f"fields {sorted(body)}", context)
         if not isinstance(body[name], kind) or (kind is int and isinstance(body[name], bool)):
-            fail(f'"{name}" of type {getattr(kind, "__name__", kind)}', f"{type(body[name]).__name__} {body[name]!r}", context)
+            fail(
+                f'"{name}" of type {getattr(kind, "__name__", kind)}',
+                f"{type(body[name]).__name__} {body[name]!r}",
+                context,
+            )
 
 
 def header(response: httpx.Response, name: str) -> str | None:

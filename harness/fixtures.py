@@ -32,7 +32,7 @@ from harness.expect import expect_status
 from harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
 from harness.preflight import PreflightError, run_preflight
 from harness.profile import Account, load_profile
-from harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
+from harness.session import Resources, TwoFactorRegistry, UserSession
 from harness.target import Target
 from harness.verdicts import EXIT_USAGE, NotVerified
 
@@ -62,8 +62,9 @@ class TargetService:
             except FactoryError as exc:
                 raise PreflightError(str(exc), EXIT_USAGE) from None
             self.server = start(factory)
-            target = Target(self.server.url, self.server.profile, evidence,
-                            timeout=options.request_timeout, in_process=True)
+            target = Target(
+                self.server.url, self.server.profile, evidence, timeout=options.request_timeout, in_process=True
+            )
         self.target = target
         report = run_preflight(target)
         self.preflight_notes = [n for n in report.notes if not target.in_process]
@@ -80,8 +81,10 @@ class TargetService:
             return RealClockStrategy(budget)
         if mode == "control":
             if not target.capabilities.clock_control:
-                raise PreflightError("--clock control: the target has no clock control (GET /_test/clock did not answer {now})",
-                                     EXIT_USAGE)
+                raise PreflightError(
+                    "--clock control: the target has no clock control (GET /_test/clock did not answer {now})",
+                    EXIT_USAGE,
+                )
             return ControlClockStrategy(target.client)
         if self.server is not None:
             return FrozenClockStrategy(self.server.clock)
@@ -209,7 +212,9 @@ class TwoFactorAccount:
 
 
 @pytest.fixture
-def two_factor(target: Target, clock, two_factor_registry: TwoFactorRegistry, alice: Account) -> Iterator[TwoFactorAccount]:
+def two_factor(
+    target: Target, clock, two_factor_registry: TwoFactorRegistry, alice: Account
+) -> Iterator[TwoFactorAccount]:
     """An account with 2FA on. A profile account with `totpSecret` is used as
     it is; otherwise 2FA is turned on for alice and turned off afterwards."""
     for account in target.profile.accounts:
@@ -219,8 +224,10 @@ def two_factor(target: Target, clock, two_factor_registry: TwoFactorRegistry, al
     # turning 2FA off again needs codes from two further TOTP steps: make
     # sure time can move that far before touching the account
     if not clock.can_advance(120):
-        raise NotVerified("2FA checks need the clock moved by whole TOTP steps (30 s): "
-                          "no clock control and too little --real-time-budget")
+        raise NotVerified(
+            "2FA checks need the clock moved by whole TOTP steps (30 s): "
+            "no clock control and too little --real-time-budget"
+        )
     session = two_factor_registry.login(alice)
     setup = session.post("/auth/2fa/setup")
     expect_status(setup, 200, context="2FA setup (POST /auth/2fa/setup)")

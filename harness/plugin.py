@@ -8,16 +8,12 @@ unless conformance checks (tests marked `requirement`) run.
 
 from __future__ import annotations
 
-import os
 import secrets
-import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from harness import CONTRACT_VERSION, __version__
@@ -62,16 +58,54 @@ bucket_key = pytest.StashKey[list]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("bsk-conformance", "BSK conformance harness")
-    group.addoption("--target", metavar="URL", help="base URL of the BSK API under test (default: the bundled reference server, in-process)")
-    group.addoption("--target-profile", metavar="PATH", help="the target's profile (contract §7 TOML): environment and accounts")
-    group.addoption("--report-dir", metavar="DIR", default="conformance-report", help="where the reports go (default: conformance-report/)")
-    group.addoption("--clock", choices=MODES, default="auto", help="how time is moved: auto (default), control (/_test/clock), real (sleep within --real-time-budget), off")
-    group.addoption("--real-time-budget", metavar="SECONDS", type=float, default=0.0, help="the longest real waiting allowed in the whole run (default 0)")
-    group.addoption("--requirement", metavar="ID", action="append", default=[], help="run only the checks of this requirement; repeatable")
-    group.addoption("--list-requirements", action="store_true", help="print the requirement catalogue with coverage, then exit")
-    group.addoption("--request-timeout", metavar="SECONDS", type=float, default=10.0, help="per-request timeout (default 10)")
-    group.addoption("--fuzz-examples", metavar="N", type=int, default=25, help="schema-fuzzing examples per operation (default 25)")
-    group.addoption("--reference-factory", metavar="MODULE:CALLABLE", help="build the in-process server with this app factory (settings, clock) -> ASGI app")
+    group.addoption(
+        "--target",
+        metavar="URL",
+        help="base URL of the BSK API under test (default: the bundled reference server, in-process)",
+    )
+    group.addoption(
+        "--target-profile", metavar="PATH", help="the target's profile (contract §7 TOML): environment and accounts"
+    )
+    group.addoption(
+        "--report-dir",
+        metavar="DIR",
+        default="conformance-report",
+        help="where the reports go (default: conformance-report/)",
+    )
+    group.addoption(
+        "--clock",
+        choices=MODES,
+        default="auto",
+        help="how time is moved: auto (default), control (/_test/clock), real (sleep within --real-time-budget), off",
+    )
+    group.addoption(
+        "--real-time-budget",
+        metavar="SECONDS",
+        type=float,
+        default=0.0,
+        help="the longest real waiting allowed in the whole run (default 0)",
+    )
+    group.addoption(
+        "--requirement",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="run only the checks of this requirement; repeatable",
+    )
+    group.addoption(
+        "--list-requirements", action="store_true", help="print the requirement catalogue with coverage, then exit"
+    )
+    group.addoption(
+        "--request-timeout", metavar="SECONDS", type=float, default=10.0, help="per-request timeout (default 10)"
+    )
+    group.addoption(
+        "--fuzz-examples", metavar="N", type=int, default=25, help="schema-fuzzing examples per operation (default 25)"
+    )
+    group.addoption(
+        "--reference-factory",
+        metavar="MODULE:CALLABLE",
+        help="build the in-process server with this app factory (settings, clock) -> ASGI app",
+    )
     # SHOULD failures fail the run with pytest's own --strict (pytest 9 owns the flag).
 
 
@@ -98,7 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if options.fuzz_examples < 1:
         _usage_error("--fuzz-examples must be at least 1")
     if options.target_profile and not options.target:
-        _usage_error("--target-profile needs --target (without --target the bundled server and its own profile are used)")
+        _usage_error(
+            "--target-profile needs --target (without --target the bundled server and its own profile are used)"
+        )
     if options.target and not options.target_profile:
         _usage_error("--target needs --target-profile PATH (contract §7: environment and at least two accounts)")
     if options.target and not options.target.startswith(("http://", "https://")):
@@ -153,7 +189,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state.preflight_notes = service.preflight_notes
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(f"bsk-conformance: target {state.target_label} ({state.environment}), clock: {state.clock_mode}")
+        reporter.write_line(
+            f"bsk-conformance: target {state.target_label} ({state.environment}), clock: {state.clock_mode}"
+        )
         for note in service.preflight_notes:
             reporter.write_line(f"bsk-conformance: note: {note}")
 
@@ -168,7 +206,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         markers = list(item.iter_markers("requirement"))
         if not markers:
             if _is_suite_item(item):
-                _usage_error(f"{item.nodeid}: a conformance check must name its requirement with @pytest.mark.requirement(ID)")
+                _usage_error(
+                    f"{item.nodeid}: a conformance check must name its requirement with @pytest.mark.requirement(ID)"
+                )
             selected.append(item)
             continue
         ids = [arg for marker in markers for arg in marker.args]
@@ -207,12 +247,16 @@ def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict
     for requirement in sorted(active, key=lambda r: (r.section, r.id)):
         checks = len(coverage.get(requirement.id, []))
         where = "" if requirement.verifiable == "any" else "  [in-process only]"
-        write(f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}  {requirement.title}{where}")
+        write(
+            f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}  {requirement.title}{where}"
+        )
     uncovered = [r.id for r in active if not coverage.get(r.id)]
     by_level = {level: sum(1 for r in active if r.level == level) for level in ("MUST", "SHOULD", "MAY")}
-    write(f"{len(active)} requirements ({', '.join(f'{n} {lvl}' for lvl, n in by_level.items())}); "
-          f"{sum(len(v) for v in coverage.values())} checks; "
-          f"{'every requirement has a check' if not uncovered else 'without a check: ' + ', '.join(uncovered)}")
+    write(
+        f"{len(active)} requirements ({', '.join(f'{n} {lvl}' for lvl, n in by_level.items())}); "
+        f"{sum(len(v) for v in coverage.values())} checks; "
+        f"{'every requirement has a check' if not uncovered else 'without a check: ' + ', '.join(uncovered)}"
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -283,11 +327,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.clock_mode is None:
         state.clock_mode = _in_process_clock_name(config.option.clock)
     result = build_result(
-        state.catalogue, state.checks,
-        harness_version=__version__, contract_version=CONTRACT_VERSION,
-        target=state.target_label, environment=state.environment, clock=state.clock_mode,
-        started=state.started, duration=time.time() - state.started,
-        profile_digest=state.profile_digest, git_commit=_git_commit(),
+        state.catalogue,
+        state.checks,
+        harness_version=__version__,
+        contract_version=CONTRACT_VERSION,
+        target=state.target_label,
+        environment=state.environment,
+        clock=state.clock_mode,
+        started=state.started,
+        duration=time.time() - state.started,
+        profile_digest=state.profile_digest,
+        git_commit=_git_commit(),
         preflight_notes=state.preflight_notes,
     )
     state.result = result
@@ -297,8 +347,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.report_paths = _write_reports(result, report_dir)
     from harness.verdicts import exit_code
 
-    session.exitstatus = exit_code(result["verdict"], warnings=result["summary"]["warning"],
-                                   strict=bool(getattr(config.option, "strict", False)))
+    session.exitstatus = exit_code(
+        result["verdict"], warnings=result["summary"]["warning"], strict=bool(getattr(config.option, "strict", False))
+    )
 
 
 def _write_reports(result: dict, report_dir: Path) -> dict[str, Path]:

@@ -36,9 +36,13 @@ def run_preflight(target: Target) -> PreflightReport:
     try:
         target.get("/.well-known/jwks.json")
     except httpx.TimeoutException:
-        raise PreflightError(f"target unreachable: {where} did not answer within the request timeout", EXIT_INCOMPLETE) from None
+        raise PreflightError(
+            f"target unreachable: {where} did not answer within the request timeout", EXIT_INCOMPLETE
+        ) from None
     except httpx.TransportError as exc:
-        raise PreflightError(f"target unreachable: cannot connect to {where} ({_reason(exc)})", EXIT_INCOMPLETE) from None
+        raise PreflightError(
+            f"target unreachable: cannot connect to {where} ({_reason(exc)})", EXIT_INCOMPLETE
+        ) from None
 
     capabilities = Capabilities()
     notes: list[str] = []
@@ -48,15 +52,18 @@ def run_preflight(target: Target) -> PreflightReport:
         capabilities.openapi = _openapi(target)
         capabilities.clock_control = _has_clock_control(target)
     except httpx.TransportError as exc:
-        raise PreflightError(f"target unreachable: {where} dropped the connection during preflight ({_reason(exc)})",
-                             EXIT_INCOMPLETE) from None
+        raise PreflightError(
+            f"target unreachable: {where} dropped the connection during preflight ({_reason(exc)})", EXIT_INCOMPLETE
+        ) from None
 
     if len(set(capabilities.organizations.values())) < 2:
         notes.append("all profile accounts are in one organization: cross-organization checks will be not verified")
     if capabilities.openapi is None:
         notes.append("no /openapi.json: schema fuzzing uses the harness's own OpenAPI document of the contract")
     if not capabilities.clock_control:
-        notes.append("no clock control (GET /_test/clock): time-dependent checks need --real-time-budget or are not verified")
+        notes.append(
+            "no clock control (GET /_test/clock): time-dependent checks need --real-time-budget or are not verified"
+        )
     target.capabilities = capabilities
     return PreflightReport(capabilities, notes)
 
@@ -65,8 +72,9 @@ def _organization_of(target: Target, account) -> str:
     code = pyotp.TOTP(account.totp_secret).now() if account.totp_secret else None
     response = target.login(account, code)
     if response.status_code >= 500:
-        raise PreflightError(f"target error: POST /auth/login for {account.email} answered HTTP {response.status_code}",
-                             EXIT_INCOMPLETE)
+        raise PreflightError(
+            f"target error: POST /auth/login for {account.email} answered HTTP {response.status_code}", EXIT_INCOMPLETE
+        )
     if response.status_code != 200:
         error = _error_code(response)
         hint = ""
@@ -80,14 +88,17 @@ def _organization_of(target: Target, account) -> str:
         tokens = response.json()
         access, refresh = tokens["accessToken"], tokens["refreshToken"]
     except (ValueError, KeyError, TypeError):
-        raise PreflightError(f"target error: login for {account.email} did not answer accessToken and refreshToken",
-                             EXIT_INCOMPLETE) from None
+        raise PreflightError(
+            f"target error: login for {account.email} did not answer accessToken and refreshToken", EXIT_INCOMPLETE
+        ) from None
     me = target.get("/me", bearer=access)
     try:
         organization = str(me.json()["organizationId"])
     except (ValueError, KeyError, TypeError):
-        raise PreflightError(f"target error: GET /me for {account.email} answered HTTP {me.status_code} "
-                             "without organizationId", EXIT_INCOMPLETE) from None
+        raise PreflightError(
+            f"target error: GET /me for {account.email} answered HTTP {me.status_code} without organizationId",
+            EXIT_INCOMPLETE,
+        ) from None
     # leave no session behind
     target.post("/auth/logout", bearer=access, json={"refreshToken": refresh})
     return organization

@@ -63,14 +63,16 @@ def parse_profile(data: dict, source: str = "profile") -> Profile:
         problems.append(f"{source}: unknown key '{name}' (expected environment and [[accounts]])")
     environment = data.get("environment")
     if environment not in ENVIRONMENTS:
-        problems.append(f"{source}: environment must be \"test\" or \"live\", got {environment!r}")
+        problems.append(f'{source}: environment must be "test" or "live", got {environment!r}')
     raw_accounts = data.get("accounts")
     accounts: list[Account] = []
     if not isinstance(raw_accounts, list) or not raw_accounts:
         problems.append(f"{source}: no [[accounts]]: at least two, in two different organizations, are needed")
         raw_accounts = []
     elif len(raw_accounts) < 2:
-        problems.append(f"{source}: only one [[accounts]] entry: at least two, in two different organizations, are needed")
+        problems.append(
+            f"{source}: only one [[accounts]] entry: at least two, in two different organizations, are needed"
+        )
     for index, entry in enumerate(raw_accounts, start=1):
         where = f"{source}: accounts[{index}]"
         if not isinstance(entry, dict):

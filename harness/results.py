@@ -100,18 +100,22 @@ def build_result(
     for requirement in sorted(catalogue.active(), key=lambda r: (_section_key(r.section), r.id)):
         own = sorted(by_requirement.get(requirement.id, []), key=lambda c: c["nodeid"])
         status = requirement_status(requirement.level, [c["outcome"] for c in own])
-        requirements.append({
-            "id": requirement.id,
-            "level": requirement.level,
-            "section": requirement.section,
-            "title": requirement.title,
-            "status": status,
-            "reason": _reason(status, own),
-            "sentence": requirement.sentence,
-            "verifiable": requirement.verifiable,
-            "needs": list(requirement.needs),
-            "checks": [{k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own],
-        })
+        requirements.append(
+            {
+                "id": requirement.id,
+                "level": requirement.level,
+                "section": requirement.section,
+                "title": requirement.title,
+                "status": status,
+                "reason": _reason(status, own),
+                "sentence": requirement.sentence,
+                "verifiable": requirement.verifiable,
+                "needs": list(requirement.needs),
+                "checks": [
+                    {k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own
+                ],
+            }
+        )
     counts = {status: 0 for status in ("passed", "failed", "warning", "not_verified", "skipped", "error")}
     for entry in requirements:
         counts[entry["status"]] += 1

@@ -59,9 +59,7 @@ class TwoFactorRegistry:
     def __init__(self, target: Target, clock) -> None:
         self._target = target
         self._clock = clock
-        self._secrets: dict[str, str] = {
-            a.email: a.totp_secret for a in target.profile.accounts if a.totp_secret
-        }
+        self._secrets: dict[str, str] = {a.email: a.totp_secret for a in target.profile.accounts if a.totp_secret}
         self._last_step: dict[str, int] = {}
 
     def secret(self, account: Account) -> str | None:
@@ -114,8 +112,15 @@ class Resources:
         self._remember(response, session, self._keys)
         return response
 
-    def create_key(self, session: UserSession, *, scopes: list[str] | tuple[str, ...] = (),
-                   rate_limit: int | None = None, expires_at: str | None = None, name: str | None = None) -> dict:
+    def create_key(
+        self,
+        session: UserSession,
+        *,
+        scopes: list[str] | tuple[str, ...] = (),
+        rate_limit: int | None = None,
+        expires_at: str | None = None,
+        name: str | None = None,
+    ) -> dict:
         body: dict[str, Any] = {"name": name or self.unique_name(), "scopes": list(scopes)}
         if rate_limit is not None:
             body["rateLimit"] = rate_limit

@@ -12,7 +12,11 @@ def claims(token: str, context: str = "access token") -> dict:
     try:
         payload = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
-        fail("a JWT (header.payload.signature, base64url JSON)", f"a token that does not decode ({type(exc).__name__})", context)
+        fail(
+            "a JWT (header.payload.signature, base64url JSON)",
+            f"a token that does not decode ({type(exc).__name__})",
+            context,
+        )
     if not isinstance(payload, dict):
         fail("a JSON object payload", type(payload).__name__, context)
     return payload

@@ -32,15 +32,24 @@ def test_login_answers_the_token_pair_in_the_documented_shape(two_factor_registr
     expect_fields(body, TOKEN_FIELDS, "login answer")
     expect(body["tokenType"] == "Bearer", 'tokenType "Bearer"', repr(body["tokenType"]), "login answer")
     expect(body["expiresIn"] == ACCESS_LIFETIME, f"expiresIn {ACCESS_LIFETIME}", body["expiresIn"], "login answer")
-    expect(body["refreshExpiresIn"] == REFRESH_LIFETIME, f"refreshExpiresIn {REFRESH_LIFETIME}",
-           body["refreshExpiresIn"], "login answer")
+    expect(
+        body["refreshExpiresIn"] == REFRESH_LIFETIME,
+        f"refreshExpiresIn {REFRESH_LIFETIME}",
+        body["refreshExpiresIn"],
+        "login answer",
+    )
 
 
 @pytest.mark.requirement("BSK-TOK-002")
 def test_access_token_exp_is_iat_plus_900(user):
     payload = claims(user.access_token)
     iat, exp = numeric_claim(payload, "iat"), numeric_claim(payload, "exp")
-    expect(exp - iat == ACCESS_LIFETIME, f"exp - iat = {ACCESS_LIFETIME}", f"exp - iat = {exp - iat}", "access token claims")
+    expect(
+        exp - iat == ACCESS_LIFETIME,
+        f"exp - iat = {ACCESS_LIFETIME}",
+        f"exp - iat = {exp - iat}",
+        "access token claims",
+    )
 
 
 @pytest.mark.requirement("BSK-TOK-003")
@@ -59,8 +68,12 @@ def test_access_token_is_refused_from_its_exp(user, clock):
     context = f"GET /me with an access token {ACCESS_LIFETIME} s old"
     expect_error(response, 401, context=context)
     challenge = response.headers.get("www-authenticate", "")
-    expect('error="invalid_token"' in challenge, 'WWW-Authenticate with error="invalid_token"',
-           repr(challenge) if challenge else "no WWW-Authenticate header", context)
+    expect(
+        'error="invalid_token"' in challenge,
+        'WWW-Authenticate with error="invalid_token"',
+        repr(challenge) if challenge else "no WWW-Authenticate header",
+        context,
+    )
 
 
 @pytest.mark.requirement("BSK-TOK-005")
@@ -87,6 +100,10 @@ def test_refresh_rotates_to_a_new_pair(user, target):
     expect_status(response, 200, context="POST /auth/refresh")
     body = expect_json_object(response, "refresh answer")
     expect_fields(body, TOKEN_FIELDS, "refresh answer (same shape as login)")
-    expect(body["refreshToken"] != user.refresh_token, "a new refresh token",
-           "the refresh token that was presented", "refresh answer")
+    expect(
+        body["refreshToken"] != user.refresh_token,
+        "a new refresh token",
+        "the refresh token that was presented",
+        "refresh answer",
+    )
     user.refresh_token = body["refreshToken"]  # so the fixture logs out the live one

@@ -38,8 +38,18 @@ def areas_for(variant: Variant) -> list[str]:
 def run_harness(variant: Variant | None = None, *extra: str, timeout: float = 600) -> Run:
     """Run the suites in-process against `variant` (None: the honest server)."""
     with tempfile.TemporaryDirectory(prefix="bsk-faulty-") as report_dir:
-        command = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-                   "--report-dir", report_dir, *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            report_dir,
+            *extra,
+        ]
         if variant is not None:
             command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
             if not variant.full:

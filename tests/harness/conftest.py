@@ -34,8 +34,18 @@ def run_harness(tmp_path):
 
     def run(*args: str, cwd: Path = ROOT, timeout: float = 600) -> HarnessRun:
         report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
-        command = [sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", "-q",
-                   "--report-dir", str(report_dir), *args]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--report-dir",
+            str(report_dir),
+            *args,
+        ]
         if cwd != ROOT:
             command[3:4] = ["--pyargs", "suites"]
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)

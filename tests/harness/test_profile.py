@@ -41,7 +41,7 @@ def test_password_never_appears_in_an_account_repr(tmp_path):
     [
         (GOOD.replace('"test"', '"staging"'), 'environment must be "test" or "live"'),
         ('environment = "test"\n', "no [[accounts]]"),
-        (GOOD.split("[[accounts]]\nemail = \"bob")[0], "only one [[accounts]]"),
+        (GOOD.split('[[accounts]]\nemail = "bob')[0], "only one [[accounts]]"),
         (GOOD.replace('password = "pw-one"\n', ""), "accounts[1]: 'password' must be a non-empty string"),
         (GOOD.replace("alice@acme.test", "alice"), "accounts[1]: 'email' must be an email address"),
         (GOOD.replace("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "not base32!"), "accounts[2]: 'totpSecret'"),

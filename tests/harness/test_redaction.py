@@ -49,9 +49,11 @@ def test_totp_codes_and_passwords_in_request_bodies_are_redacted():
 def test_credential_headers_and_query_strings_are_redacted():
     redactor = Redactor()
     headers = redactor.headers({"Authorization": f"Bearer {JWT}", "X-API-Key": KEY, "Cookie": "sid=abcdef123456"})
-    assert JWT not in json.dumps(headers) and KEY not in json.dumps(headers) and "abcdef123456" not in json.dumps(headers)
+    assert (
+        JWT not in json.dumps(headers) and KEY not in json.dumps(headers) and "abcdef123456" not in json.dumps(headers)
+    )
     assert headers["authorization"].startswith("Bearer «")
-    url = redactor.url(f"http://h/me?access_token=opaque-token-value&x=1")
+    url = redactor.url("http://h/me?access_token=opaque-token-value&x=1")
     assert "opaque-token-value" not in url and "x=1" in url
 
 

@@ -8,7 +8,6 @@ secret. Then each is searched for, verbatim, in every report file.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
