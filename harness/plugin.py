@@ -22,7 +22,7 @@ from harness.evidence import EvidenceLog, Redactor
 from harness.profile import ProfileError, load_profile
 from harness.requirements import Catalogue, CatalogueError, load_catalogue
 from harness.results import build_result, fold_phase, phase_outcome
-from harness.verdicts import EXIT_USAGE
+from harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
 
 pytest_plugins = ["harness.fixtures"]
 
@@ -48,6 +48,7 @@ class RunState:
     preflight_notes: list[str] = field(default_factory=list)
     result: dict | None = None
     report_paths: dict[str, Path] = field(default_factory=dict)
+    report_error: str | None = None
     service: Any = None  # harness.fixtures.TargetService, once a check asks for the target
 
 
@@ -153,6 +154,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if state.is_controller:
         config.pluginmanager.register(_CheckCollector(state), "bsk-conformance-collector")
 
+    if options.reference_factory:
+        # a report must never pass a variant off as the reference server
+        state.target_label = f"in-process server built by {options.reference_factory}"
     if options.target:
         try:
             profile = load_profile(Path(options.target_profile))
@@ -344,9 +348,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report_dir = Path(config.option.report_dir)
     if not report_dir.is_absolute():
         report_dir = Path(config.invocation_params.dir) / report_dir
-    state.report_paths = _write_reports(result, report_dir)
-    from harness.verdicts import exit_code
-
+    try:
+        state.report_paths = _write_reports(result, report_dir)
+    except Exception as exc:  # a verdict nobody can read is no verdict: say so and fail the run
+        state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
+        session.exitstatus = EXIT_INCOMPLETE
+        return
     session.exitstatus = exit_code(
         result["verdict"], warnings=result["summary"]["warning"], strict=bool(getattr(config.option, "strict", False))
     )
@@ -375,6 +382,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     except ImportError:
         from harness.results import terminal_lines as terminal_summary
     terminalreporter.section("bsk-conformance")
+    if state.report_error:
+        terminalreporter.write_line(f"bsk-conformance: {state.report_error}", red=True)
     for line in terminal_summary(state.result, state.report_paths):
         terminalreporter.write_line(line)
 

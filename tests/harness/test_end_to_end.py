@@ -134,3 +134,53 @@ def test_installed_plugin_works_from_any_directory(run_harness, tmp_path):
     run = run_harness("--requirement", "BSK-TOK-001", cwd=tmp_path)
     assert run.exit_code == 0, run.output
     assert run.status("BSK-TOK-001") == "passed"
+
+
+def test_a_dead_connection_makes_that_check_error_and_the_run_goes_on(run_harness):
+    run = run_harness(
+        "-m", "two_factor or tokens", "--reference-factory", "tests.harness.broken_apps:drops_connection_on_2fa_setup"
+    )
+    assert run.exit_code == 2, run.output[-3000:]
+    assert run.result["verdict"] == "incomplete"
+    assert run.status("BSK-TFA-005") == "error"
+    message = next(r for r in run.result["requirements"] if r["id"] == "BSK-TFA-005")["reason"]
+    assert message.startswith("target problem: RemoteProtocolError"), message
+    # the checks after it still ran and judged
+    assert run.status("BSK-TOK-002") == "passed" and run.result["summary"]["passed"] >= 7
+    assert "in-process server built by tests.harness.broken_apps" in run.result["target"]
+
+
+def test_accounts_end_as_they_started_even_when_checks_fail(run_harness):
+    """A faulty remote target fails 2FA checks mid-way; afterwards 2FA is off
+    again and no key or project the harness made is left behind."""
+    import dataclasses
+
+    import httpx
+
+    from reference_server.parts import Parts
+    from tests.faulty.variants.two_factor import CodesReusable
+
+    settings, clock = Settings(environment="test"), OffsetClock()
+    parts = Parts.build(settings, clock)
+    parts = dataclasses.replace(parts, two_factor=CodesReusable(parts.store, parts.clock))
+    with BackgroundServer(create_app(parts=parts)) as server:
+        run = run_harness("--target", server.url, "--target-profile", str(PROFILE))
+        assert run.exit_code == 1 and run.status("BSK-TFA-004") == "failed", run.output[-3000:]
+        with httpx.Client(base_url=server.url) as client:
+            for email, password in (
+                ("alice@acme.test", "correct horse battery staple"),
+                ("bob@globex.test", "another long passphrase"),
+            ):
+                login = client.post("/auth/login", json={"email": email, "password": password})
+                assert login.status_code == 200, f"{email} was left with 2FA on: {login.text}"
+                bearer = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+                assert client.get("/api-keys", headers=bearer).json()["data"] == [], f"{email} has leftover keys"
+                assert client.get("/projects", headers=bearer).json()["data"] == [], f"{email} has leftover projects"
+
+
+def test_an_unwritable_report_dir_is_one_clear_line_and_exit_2(run_harness, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    run = run_harness("--requirement", "BSK-TOK-002", "--report-dir", str(blocker / "reports"))
+    assert run.exit_code == 2, run.output[-2000:]
+    assert "could not write the reports to" in run.output and "Traceback" not in run.output
