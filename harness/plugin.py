@@ -251,9 +251,8 @@ def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict
     for requirement in sorted(active, key=lambda r: (r.section, r.id)):
         checks = len(coverage.get(requirement.id, []))
         where = "" if requirement.verifiable == "any" else "  [in-process only]"
-        write(
-            f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}  {requirement.title}{where}"
-        )
+        columns = f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}"
+        write(f"{columns}  {requirement.title}{where}")
     uncovered = [r.id for r in active if not coverage.get(r.id)]
     by_level = {level: sum(1 for r in active if r.level == level) for level in ("MUST", "SHOULD", "MAY")}
     write(
