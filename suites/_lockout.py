@@ -1,0 +1,94 @@
+"""Checks that lock an account on purpose (login throttling, contract §5) and
+must leave it as they found it.
+
+A check that sends failed logins registers the account with the `lockouts`
+fixture before the first one. After the check, whatever its outcome, the
+fixture waits out the throttle on the target's clock (past `Retry-After`)
+and proves the account logs in again. If it cannot, the check ends in error
+("cleanup failed"): the rule under check was judged, but the run's other
+checks may no longer be able to use the account.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from harness.profile import Account
+
+# RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds; the contract uses delay-seconds.
+_DELAY_SECONDS = re.compile(r"^[0-9]+$")
+# Without a usable Retry-After, wait this long before trying again.
+FALLBACK_WAIT = 3600
+# How long a lock the harness is prepared to wait out on the target's clock.
+LONGEST_LOCK = 86_400
+
+
+def delay_seconds(response: httpx.Response) -> int | None:
+    """`Retry-After` as RFC 9110 delay-seconds, or None when absent or in another form."""
+    value = (response.headers.get("retry-after") or "").strip()
+    return int(value) if _DELAY_SECONDS.fullmatch(value) else None
+
+
+class Lockouts:
+    """Accounts a check may lock, and their release after it."""
+
+    def __init__(self, target, clock, registry) -> None:
+        self._target = target
+        self._clock = clock
+        self._registry = registry
+        self._accounts: list[Account] = []
+
+    def can_release(self) -> bool:
+        """Whether the clock can move far enough to wait out a lock."""
+        return self._clock.can_advance(LONGEST_LOCK)
+
+    def watch(self, account: Account) -> None:
+        if account not in self._accounts:
+            self._accounts.append(account)
+
+    def release(self) -> list[str]:
+        problems = []
+        for account in self._accounts:
+            problem = self._release(account)
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def _release(self, account: Account) -> str | None:
+        waited = 0.0
+        for _ in range(4):
+            code = self._registry.next_code(account) if self._registry.secret(account) else None
+            response = self._target.login(account, code)
+            if response.status_code == 200:
+                self._log_out(response)
+                return None
+            if response.status_code != 429:
+                return f"{account.email} cannot log in again: HTTP {response.status_code}"
+            wait = (delay_seconds(response) or FALLBACK_WAIT) + self._clock.tolerance + 1
+            if waited + wait > LONGEST_LOCK or not self._clock.can_advance(wait):
+                return f"{account.email} is still throttled and the clock cannot move {wait:g} s further"
+            self._clock.advance(wait)
+            waited += wait
+        return f"{account.email} is still throttled after {waited:g} s on the target's clock"
+
+    def _log_out(self, response: httpx.Response) -> None:
+        try:
+            body = response.json()
+            self._target.post("/auth/logout", bearer=body["accessToken"], json={"refreshToken": body["refreshToken"]})
+        except (ValueError, KeyError, TypeError):
+            pass  # best effort: the login itself is the proof
+
+
+@pytest.fixture
+def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
+    """Request it after `two_factor` (if used) so that it is released first:
+    turning 2FA off again needs a login."""
+    guard = Lockouts(target, clock, two_factor_registry)
+    yield guard
+    problems = guard.release()
+    if problems:
+        raise AssertionError("an account locked by this check could not be restored: " + "; ".join(problems))
