@@ -9,6 +9,7 @@ an assertion message by another path.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 import json
@@ -67,8 +68,11 @@ class Redactor:
 
     def __init__(self, run_key: bytes | None = None) -> None:
         self._key = run_key or secrets.token_bytes(32)
-        self._secrets: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
+        self._secrets: dict[str, str] = {}  # secret -> kind
+        # every form a secret may take in a body (raw, JSON-escaped) -> the secret
+        self._forms: dict[str, str] = {}
+        # longest first, so a token is never half-replaced by a shorter secret inside it
+        self._by_length: list[str] = []
         self._lock = threading.Lock()
 
     def fingerprint(self, secret: str, kind: str) -> str:
@@ -80,9 +84,18 @@ class Redactor:
         if not isinstance(secret, str) or len(secret) < _MIN_SECRET:
             return
         with self._lock:
-            if secret not in self._secrets:
-                self._secrets[secret] = kind
-                self._pattern = None
+            if secret in self._secrets:
+                return
+            self._secrets[secret] = kind
+            # a password with a quote or a non-ASCII letter appears escaped
+            # inside JSON: each of its forms is searched for
+            forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+            for form in forms:
+                if form not in self._forms:
+                    self._forms[form] = secret
+                    # a sorted insert, not a regex rebuild: a run meets thousands of
+                    # tokens, and recompiling one alternation per new token is quadratic
+                    bisect.insort(self._by_length, form, key=lambda f: -len(f))
 
     def known(self) -> dict[str, str]:
         with self._lock:
@@ -92,15 +105,19 @@ class Redactor:
         """Redact every known secret and every secret-shaped string in free text."""
         if not value:
             return value
-        pattern = self._compiled()
-        if pattern is not None:
-            value = pattern.sub(lambda m: self.fingerprint(m.group(0), self._secrets.get(m.group(0), "secret")), value)
+        with self._lock:
+            found = [(form, self._forms[form]) for form in self._by_length if form in value]
+        for form, secret in found:
+            value = value.replace(form, self.fingerprint(secret, self._secrets[secret]))
         value = _OTPAUTH.sub(lambda m: self.fingerprint(m.group(0), "totp-uri"), value)
         value = _JWT.sub(lambda m: self.fingerprint(m.group(0), "jwt"), value)
         return _API_KEY.sub(lambda m: self.fingerprint(m.group(0), "api-key"), value)
 
     def json_value(self, value: Any, field_name: str | None = None) -> Any:
-        """Redact a parsed JSON document, learning secrets from secret-named fields."""
+        """Replace the values of secret-named fields, learning them as secrets.
+
+        Free text inside the document is left to `text`, run once over the
+        whole serialised body: once per body, not once per string."""
         if field_name is not None and field_name.lower() in SECRET_FIELDS and isinstance(value, (str, int)):
             kind = SECRET_FIELDS[field_name.lower()]
             secret = str(value)
@@ -110,8 +127,6 @@ class Redactor:
             return {k: self.json_value(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.json_value(v) for v in value]
-        if isinstance(value, str):
-            return self.text(value)
         return value
 
     def body(self, raw: bytes, content_type: str | None = None) -> str:
@@ -123,7 +138,7 @@ class Redactor:
             document = json.loads(text)
         except ValueError:
             return self.text(text)
-        return json.dumps(self.json_value(document), ensure_ascii=False)
+        return self.text(json.dumps(self.json_value(document), ensure_ascii=False))
 
     def headers(self, headers: Mapping[str, str] | httpx.Headers) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -165,14 +180,6 @@ class Redactor:
     def _cookie(self, value: str) -> str:
         self.register(value, "cookie")
         return self.fingerprint(value, "cookie")
-
-    def _compiled(self) -> re.Pattern[str] | None:
-        with self._lock:
-            if self._pattern is None and self._secrets:
-                # longest first, so a token is not half-replaced by a shorter secret inside it
-                alternatives = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
-            return self._pattern
 
 
 @dataclass

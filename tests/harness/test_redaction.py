@@ -98,3 +98,12 @@ def test_bodies_over_the_cap_are_truncated_with_a_flag():
     with log.collecting() as bucket:
         client.get("big")
     assert bucket[0].truncated and len(bucket[0].responseBody) <= 16 * 1024
+
+
+def test_a_password_echoed_json_escaped_is_still_redacted():
+    password = 'pa"ss\\wörd-123'
+    redactor = Redactor()
+    redactor.register(password, "password")
+    echoed = json.dumps({"message": f"bad password {password}"}).encode()  # escaped: \" \\ \u00f6
+    out = redactor.body(echoed)
+    assert json.dumps(password)[1:-1] not in out and password not in out and "«password:" in out
