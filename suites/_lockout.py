@@ -50,6 +50,15 @@ class Lockouts:
         if account not in self._accounts:
             self._accounts.append(account)
 
+    def wait_out(self, response: httpx.Response) -> bool:
+        """Move the clock past a throttle's 429 (its Retry-After, or an hour
+        without one). False when the clock cannot move that far."""
+        wait = (delay_seconds(response) or FALLBACK_WAIT) + self._clock.tolerance + 1
+        if wait > LONGEST_LOCK or not self._clock.can_advance(wait):
+            return False
+        self._clock.advance(wait)
+        return True
+
     def release(self) -> list[str]:
         problems = []
         for account in self._accounts:

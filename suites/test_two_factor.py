@@ -3,20 +3,28 @@
    "if the user has 2FA enabled, login must include twoFactorCode; without it
     the response is 401 saying 2FA verification is required"
 
+   "POST /auth/2fa/disable {code} → 204"; statuses of 2FA management errors
+    are any 4xx (§8); "Login SHOULD be throttled per account after repeated
+    failures (429 with Retry-After)" (§5), wrong codes included.
+
 A server accepts each TOTP step at most once, so every code the harness sends
 after the first comes from a fresh step: the clock moves 30 s before it.
-Accounts end as they started: 2FA turned on here is turned off again.
+Accounts end as they started: 2FA turned on here is turned off again, and an
+account locked by failed logins is waited out and logged in again (`lockouts`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
-from harness.expect import expect, expect_error, expect_json_object, expect_status
+from harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status, fail
 from harness.profile import Account
 from harness.verdicts import not_verified
+from suites._lockout import delay_seconds, lockouts  # noqa: F401  (lockouts is a fixture)
 
 TOKENS = ("accessToken", "refreshToken")
 
@@ -26,6 +34,23 @@ def _without_two_factor(target) -> Account:
         if not account.totp_secret:
             return account
     not_verified("every profile account has 2FA on: enabling it cannot be shown")
+
+
+@pytest.fixture
+def spare_account(target, clock, two_factor_registry) -> Iterator[Account]:
+    """A profile account without 2FA that the `two_factor` fixture does not use
+    (it takes the first), so a fault left behind by that fixture's cleanup
+    cannot hide here; 2FA turned on for it is turned off again afterwards."""
+    candidates = [a for a in target.profile.accounts if not a.totp_secret]
+    if not candidates:
+        not_verified("every profile account has 2FA on: turning it on and off cannot be shown")
+    if not clock.can_advance(120):
+        not_verified("needs the clock moved by whole TOTP steps (30 s) to turn 2FA on and off")
+    account = (candidates[1:] or candidates)[0]
+    yield account
+    secret = two_factor_registry.secret(account)
+    if secret is not None:
+        _disable(two_factor_registry, account, secret)
 
 
 @pytest.mark.requirement("BSK-TFA-001")
@@ -96,6 +121,21 @@ def _expect_rfc6238_uri(uri: str, secret: str) -> None:
     expect(query.get("period", "30") == "30", "a 30 s period", query.get("period"), context)
 
 
+def _enable(registry, account: Account) -> str:
+    """Turn 2FA on for `account` (setup, then enable with a current code); its secret."""
+    session = registry.login(account)
+    setup = session.post("/auth/2fa/setup")
+    expect_status(setup, 200, context=f"POST /auth/2fa/setup for {account.email}")
+    secret = expect_json_object(setup, "2FA setup answer").get("secret")
+    expect(isinstance(secret, str), "a secret string", "none", "2FA setup answer")
+    registry.set(account, secret)  # registers it with the redactor too
+    enable = session.post("/auth/2fa/enable", json={"code": registry.next_code(account, secret)})
+    if enable.status_code != 204:
+        registry.set(account, None)
+    expect_status(enable, 204, context=f"POST /auth/2fa/enable for {account.email} with a current code")
+    return secret
+
+
 def _disable(registry, account: Account, secret: str) -> None:
     session = registry.login(account)
     response = session.post("/auth/2fa/disable", json={"code": registry.next_code(account, secret)})
@@ -105,14 +145,17 @@ def _disable(registry, account: Account, secret: str) -> None:
 
 
 @pytest.mark.requirement("BSK-TFA-006")
-def test_disable_with_valid_code_turns_two_factor_off(two_factor, two_factor_registry, target):
-    if not two_factor.managed:
-        not_verified("the only 2FA account is the profile's own: turning it off would lose its secret")
-    session = two_factor_registry.login(two_factor.account)
-    response = session.post("/auth/2fa/disable", json={"code": two_factor.fresh_code()})
+def test_disable_with_valid_code_turns_two_factor_off(spare_account, two_factor_registry, target):
+    """On an account of its own rather than the `two_factor` fixture's: a
+    disable that answers 204 and does nothing must show here, not only as
+    the fixture's cleanup quietly leaving 2FA on."""
+    account = spare_account
+    secret = _enable(two_factor_registry, account)
+    session = two_factor_registry.login(account)
+    response = session.post("/auth/2fa/disable", json={"code": two_factor_registry.next_code(account, secret)})
     expect_status(response, 204, context="POST /auth/2fa/disable with a current code")
-    two_factor_registry.set(two_factor.account, None)
-    login = target.login(two_factor.account)
+    two_factor_registry.set(account, None)
+    login = target.login(account)
     expect_status(login, 200, context="login without a code after 2FA was disabled")
 
 
@@ -121,3 +164,82 @@ def test_wrong_password_for_two_factor_user_is_invalid_credentials(two_factor, t
     wrong = Account(two_factor.account.email, two_factor.account.password + "-wrong")
     response = target.login(wrong)
     expect_error(response, 401, "invalid_credentials", "login of a 2FA user with a wrong password and no code")
+
+
+# -- beyond the documented flows: malformed codes, guessing, disabling ------
+
+MALFORMED_CODES = (("letters", "12ab56"), ("seven digits", "1234567"), ("empty", ""), ("a JSON number", 123456))
+# Wrong codes tried before concluding that guessing is not throttled (§8: any threshold).
+MAX_GUESSES = 20
+
+
+@pytest.mark.requirement("BSK-TFA-008")
+def test_malformed_code_is_400_or_401_never_5xx(two_factor, lockouts, target):
+    """Each malformed code is a failed login to a throttle: a 429 is waited out
+    and the code sent again, so the throttle (§8 latitude) never decides."""
+    account = two_factor.account
+    lockouts.watch(account)
+    for label, code in MALFORMED_CODES:
+        body = {"email": account.email, "password": account.password, "twoFactorCode": code}
+        context = f"login of a 2FA user with a malformed twoFactorCode ({label})"
+        response = target.post("/auth/login", json=body)
+        if response.status_code == 429:
+            if not lockouts.wait_out(response):
+                not_verified("the login throttle answered 429 and the clock cannot move past its Retry-After")
+            response = target.post("/auth/login", json=body)
+            if response.status_code == 429:
+                not_verified(f"the login throttle answered 429 to the {label} code even after its Retry-After")
+        expect_status(response, 400, 401, context=context)
+        expect_error(response, response.status_code, context=context)
+
+
+def _wrong_codes(two_factor, count: int) -> list[str]:
+    """Distinct well-formed codes valid at no step near now (±2 steps)."""
+    now = two_factor.registry._clock.now()
+    totp = pyotp.TOTP(two_factor.secret)
+    taken = {totp.at(now + offset) for offset in (-60, -30, 0, 30, 60)}
+    candidates = (f"{n:06d}" for n in range(1, 1_000_000, 7919))
+    return [code for code in candidates if code not in taken][:count]
+
+
+@pytest.mark.requirement("BSK-TFA-009")
+def test_guessing_codes_is_throttled(two_factor, lockouts, target):
+    """Locks the 2FA account on purpose, then waits the lock out on the
+    target's clock and proves it logs in again (the `lockouts` fixture)."""
+    if not lockouts.can_release():
+        not_verified("guessing codes on purpose locks the account; restoring it needs the clock moved past Retry-After")
+    account = two_factor.account
+    lockouts.watch(account)
+    context = f"logins of {account.email} with the right password and wrong codes"
+    response = None
+    for code in _wrong_codes(two_factor, MAX_GUESSES):
+        response = target.login(account, code)
+        if response.status_code == 429:
+            break
+    else:
+        fail(f"a 429 within {MAX_GUESSES} wrong codes", f"none (the last: {describe(response)})", context)
+    context = f"the 429 to wrong 2FA codes for {account.email}"
+    expect_error(response, 429, context=context)
+    seconds = delay_seconds(response)
+    expect(seconds is not None and seconds > 0, "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
+           repr(response.headers.get("retry-after")), context)
+
+
+@pytest.mark.requirement("BSK-TFA-010")
+def test_disable_with_a_wrong_code_is_refused_and_two_factor_stays_on(two_factor, two_factor_registry):
+    if not two_factor.managed:
+        not_verified("the only 2FA account is the profile's own: if a wrong code turned 2FA off, its secret would be lost")
+    account = two_factor.account
+    session = two_factor_registry.login(account)
+    response = session.post("/auth/2fa/disable", json={"code": two_factor.wrong_code()})
+    me = session.get("/me")
+    expect_status(me, 200, context="GET /me after POST /auth/2fa/disable with a wrong code")
+    identity = expect_json_object(me, "GET /me")
+    expect_fields(identity, {"twoFactorEnabled": bool}, "GET /me of a user")
+    if identity["twoFactorEnabled"] is False:
+        two_factor_registry.set(account, None)  # it is off: the fixture has nothing left to turn off
+    context = "POST /auth/2fa/disable with a wrong code"
+    expect(400 <= response.status_code < 500, "a 4xx (any, §8)", describe(response), context)
+    expect_error(response, response.status_code, context=context)
+    expect(identity["twoFactorEnabled"] is True, "2FA still on (GET /me twoFactorEnabled: true)",
+           "twoFactorEnabled: false", "GET /me after a disable with a wrong code")
