@@ -3,6 +3,7 @@ recording HTTP client every suite uses to reach it."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,12 @@ class Target:
         self.in_process = in_process
         self.capabilities = Capabilities()
         self.clock: ClockStrategy | None = None
-        inner = transport or httpx.HTTPTransport(retries=0)
+        # TCP_NODELAY: httpcore writes a request's head and body separately, and
+        # Nagle's algorithm meeting the server's delayed ACK stalls each request
+        # ~40 ms (measured: 44 ms a request on loopback without it)
+        inner = transport or httpx.HTTPTransport(
+            retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
         self.client = httpx.Client(
             base_url=self.base_url + "/",
             transport=RecordingTransport(inner, evidence),

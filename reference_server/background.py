@@ -47,7 +47,10 @@ class BackgroundServer:
             raise RuntimeError("already started")
         # Binding here, before the thread starts, means "port in use" is an
         # OSError in the caller, and port 0 is resolved before anyone asks for .url.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets
+        # that say they are TCP, and accepted sockets inherit the listener's
+        # proto. Without it every answer stalls ~40 ms (Nagle vs delayed ACK).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
