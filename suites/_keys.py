@@ -215,7 +215,7 @@ class KeyLeakScanner:
                 self.leaks.append(leak)
 
     def describe(self, limit: int = 5) -> str:
-        shown = [f"{leak.check}: {leak.request} -> HTTP {leak.status}, {leak.where} holds {leak.what} "
-                 f"of key {leak.key}" for leak in self.leaks[:limit]]
+        shown = [f"{leak.check}: {leak.request} -> HTTP {leak.status}, {leak.where} shows {leak.what} "
+                 f"(key {leak.key})" for leak in self.leaks[:limit]]
         more = len(self.leaks) - limit
         return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

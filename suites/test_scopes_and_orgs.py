@@ -195,9 +195,9 @@ def _organization_of(session) -> str:
 def test_another_organizations_project_is_404_to_get(user, other_user, resources, target):
     theirs = resources.create_project(other_user)["id"]
     expect_error(user.get(f"/projects/{theirs}"), 404, context="GET /projects/{id} of another organization, by bearer")
-    key = resources.create_key(user, scopes=list(SCOPES))["key"]
+    key = resources.create_key(user, scopes=["projects:read"])["key"]
     expect_error(target.get(f"/projects/{theirs}", api_key=key), 404,
-                 context="GET /projects/{id} of another organization, by a key with every scope")
+                 context="GET /projects/{id} of another organization, by a key with projects:read")
 
 
 @pytest.mark.requirement("BSK-SCP-009")
@@ -205,9 +205,9 @@ def test_another_organizations_project_is_404_to_delete_and_stays(user, other_us
     theirs = resources.create_project(other_user)["id"]
     expect_error(user.delete(f"/projects/{theirs}"), 404,
                  context="DELETE /projects/{id} of another organization, by bearer")
-    key = resources.create_key(user, scopes=list(SCOPES))["key"]
+    key = resources.create_key(user, scopes=["projects:write"])["key"]
     expect_error(target.delete(f"/projects/{theirs}", api_key=key), 404,
-                 context="DELETE /projects/{id} of another organization, by a key with every scope")
+                 context="DELETE /projects/{id} of another organization, by a key with projects:write")
     expect_status(other_user.get(f"/projects/{theirs}"), 200,
                   context="GET /projects/{id} by its own organization after the refused deletes")
 
@@ -216,13 +216,14 @@ def test_another_organizations_project_is_404_to_delete_and_stays(user, other_us
 def test_another_organizations_objects_answer_as_a_missing_id(user, other_user, resources, target):
     project = resources.create_project(other_user)["id"]
     their_key = resources.create_key(other_user, scopes=["organization:read"])["id"]
-    key = resources.create_key(user, scopes=list(SCOPES))["key"]
+    reader = resources.create_key(user, scopes=["projects:read"])["key"]
+    writer = resources.create_key(user, scopes=["projects:write"])["key"]
     probes = [
         ("GET", "/projects/{id}", project, {"bearer": user.access_token}),
-        ("GET", "/projects/{id}", project, {"api_key": key}),
+        ("GET", "/projects/{id}", project, {"api_key": reader}),
         ("GET", "/api-keys/{id}", their_key, {"bearer": user.access_token}),
         ("DELETE", "/projects/{id}", project, {"bearer": user.access_token}),
-        ("DELETE", "/projects/{id}", project, {"api_key": key}),
+        ("DELETE", "/projects/{id}", project, {"api_key": writer}),
         ("DELETE", "/api-keys/{id}", their_key, {"bearer": user.access_token}),
     ]
     for method, template, real, auth in probes:
