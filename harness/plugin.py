@@ -236,7 +236,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = selected
     if config.option.list_requirements:
         _print_catalogue(config, catalogue, coverage)
-        pytest.exit("requirement catalogue listed", returncode=0)
+        # a listing runs nothing: every item is deselected, and the session
+        # ends with exit 0 (not pytest's 5 for "no tests ran")
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
 
 
 def _is_suite_item(item: pytest.Item) -> bool:
@@ -245,7 +248,10 @@ def _is_suite_item(item: pytest.Item) -> bool:
 
 
 def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict[str, list[str]]) -> None:
-    write = print
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter is not None else print
+    if reporter is not None:
+        reporter.ensure_newline()
     active = catalogue.active()
     write(f"{'ID':<13} {'LEVEL':<6} {'§':<3} {'CHECKS':>6}  TITLE")
     for requirement in sorted(active, key=lambda r: (r.section, r.id)):
@@ -322,6 +328,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     state = config.stash.get(state_key, None)
     if state is None:
+        return
+    if config.option.list_requirements:
+        session.exitstatus = 0
         return
     if state.service is not None:
         state.service.close()
