@@ -58,7 +58,7 @@ from suites._attacks import (
 from suites._listener import KeyUrlListener, is_loopback
 
 PROPERTY = settings(
-    max_examples=20,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     database=None,
