@@ -30,7 +30,7 @@ DISPLAYED_SECRET_CHARS = 8  # the most of a secret that metadata `prefix` may sh
 LEAK_WINDOW = DISPLAYED_SECRET_CHARS + 1  # any 9 consecutive secret characters are a leak
 SCOPES = ("organization:read", "projects:read", "projects:write")
 ALPHANUMERIC = string.ascii_letters + string.digits
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{%d,}" % LEAK_WINDOW)
+_ALNUM_RUN = re.compile(rf"[A-Za-z0-9]{{{LEAK_WINDOW},}}")
 
 
 def split_key(key: str, profile: Profile) -> tuple[str, str]:
@@ -188,9 +188,10 @@ class KeyLeakScanner:
             self.responses_scanned += 1
             if not self._windows and not self._short:
                 return
-            windows, short = dict(self._windows), list(self._short)
+            windows, short = self._windows, list(self._short)  # lookups need no copy
         sent = raw.request_body.decode("utf-8", "replace")
-        places = [("the body", body)] + [(f"header {name}", value) for name, value in raw.response_headers.multi_items()]
+        headers = raw.response_headers.multi_items()
+        places = [("the body", body)] + [(f"header {name}", value) for name, value in headers]
         for where, text in places:
             found: dict[str, str] = {}
             for key in short:
@@ -207,7 +208,8 @@ class KeyLeakScanner:
                 self._record(raw, where, what, key)
 
     def _record(self, raw: RawExchange, where: str, what: str, key: str) -> None:
-        check = os.environ.get("PYTEST_CURRENT_TEST", "outside any check").rsplit(" ", 1)[0]
+        current = os.environ.get("PYTEST_CURRENT_TEST")  # "path::name (call)"
+        check = current.rsplit(" ", 1)[0] if current else "outside any check"
         leak = Leak(check, f"{raw.method} {urlsplit(raw.url).path}", raw.status or 0, where, what,
                     self._redactor.fingerprint(key, "api-key"))
         with self._lock:

@@ -37,7 +37,7 @@ METADATA_FIELDS = {"id": str, "name": str, "prefix": str, "scopes": list, "rateL
 SAMPLE_SIZE = 8
 
 
-def _metadata_leak(response, key: str, target, context: str) -> dict:
+def _metadata_without_secret(response, key: str, target, context: str) -> dict:
     """The response is key metadata (or a list of it) that shows nothing of the key beyond prefix."""
     expect_status(response, 200, context=context)
     body = expect_json_object(response, context)
@@ -76,7 +76,7 @@ def test_creation_answers_201_with_the_key_and_its_metadata(user, resources):
 def test_get_by_id_never_shows_the_key(user, resources, target):
     created = resources.create_key(user, scopes=["organization:read"])
     context = "GET /api-keys/{id} of a key just created"
-    body = _metadata_leak(user.get(f"/api-keys/{created['id']}"), created["key"], target, context)
+    body = _metadata_without_secret(user.get(f"/api-keys/{created['id']}"), created["key"], target, context)
     expect("key" not in body, 'no "key" field', f"fields {sorted(body)}", context)
     expect(body.get("id") == created["id"], "the key's own metadata", f"id {body.get('id')!r}", context)
 
@@ -85,7 +85,7 @@ def test_get_by_id_never_shows_the_key(user, resources, target):
 def test_list_never_shows_the_key(user, resources, target):
     created = resources.create_key(user, scopes=["organization:read"])
     context = "GET /api-keys after creating a key"
-    body = _metadata_leak(user.get("/api-keys"), created["key"], target, context)
+    body = _metadata_without_secret(user.get("/api-keys"), created["key"], target, context)
     items = body.get("data")
     expect(isinstance(items, list) and all(isinstance(i, dict) for i in items), '"data": a list of key metadata',
            repr(items)[:200], context)
@@ -174,7 +174,8 @@ def test_metadata_prefix_is_the_environment_prefix_and_at_most_8_secret_characte
     listed = expect_json_object(user.get("/api-keys"), "GET /api-keys").get("data") or []
     fetched = expect_json_object(user.get(f"/api-keys/{created['id']}"), "GET /api-keys/{id}")
     answers = [("creation answer", created), ("GET /api-keys/{id}", fetched)]
-    answers += [("GET /api-keys", item) for item in listed if isinstance(item, dict) and item.get("id") == created["id"]]
+    answers += [("GET /api-keys", item) for item in listed
+                if isinstance(item, dict) and item.get("id") == created["id"]]
     for where, metadata in answers:
         prefix = metadata.get("prefix")
         context = f"prefix in the {where}"

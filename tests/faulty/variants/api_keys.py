@@ -92,7 +92,8 @@ class OtherEnvironmentAccepted(ApiKeys):
 class UnknownKeyIsAnonymous(ApiKeys):
     def authenticate(self, presented: str):
         well_formed = re.fullmatch(re.escape(self.key_prefix()) + r"[A-Za-z0-9]{1,256}", presented)
-        if well_formed and self.store.query_one("SELECT 1 FROM api_keys WHERE digest = ?", (self.digest(presented),)) is None:
+        known = self.store.query_one("SELECT 1 FROM api_keys WHERE digest = ?", (self.digest(presented),))
+        if well_formed and known is None:
             raise errors.authentication_required()
         return super().authenticate(presented)
 
@@ -109,7 +110,8 @@ class KeyEchoedInError(ApiKeys):
         try:
             return super().authenticate(presented)
         except ApiError as error:
-            raise ApiError(401, "invalid_api_key", f"The API key {presented} is invalid, expired or revoked.") from error
+            message = f"The API key {presented} is invalid, expired or revoked."
+            raise ApiError(401, "invalid_api_key", message) from error
 
 
 class RevokedStillWorks(ApiKeys):
@@ -219,7 +221,8 @@ def _bodies(cls):
 VARIANTS = [
     Variant(
         name="created_key_without_created_at",
-        breaks="POST /api-keys answers 201 {id, name, key, prefix, scopes, rateLimit, expiresAt, organizationId, createdAt}",
+        breaks="POST /api-keys answers 201 {id, name, key, prefix, scopes, rateLimit, expiresAt, organizationId, "
+               "createdAt}",
         trips=("BSK-KEY-001",),
         factory=_keys(CreatedWithoutCreatedAt),
     ),
