@@ -269,7 +269,7 @@ VARIANTS = [
     Variant(
         name="signature_not_checked",
         breaks="stripped or altered signatures are rejected",
-        trips=("BSK-JWT-003", "BSK-JWT-004", "BSK-JWT-005", "BSK-JWT-006", "BSK-JWT-013"),
+        trips=("BSK-JWT-003", "BSK-JWT-004", "BSK-JWT-005", "BSK-JWT-006", "BSK-JWT-013", "BSK-JWT-015"),
         factory=_tokens(SignatureNotChecked),
     ),
     Variant(
@@ -281,7 +281,7 @@ VARIANTS = [
     Variant(
         name="malleated_signature_accepted",
         breaks="altered signatures (decoded bytes differ, §8) are rejected: (r, n - s) is one",
-        trips=("BSK-JWT-004",),
+        trips=("BSK-JWT-015",),
         factory=_tokens(HighSAccepted),
     ),
     Variant(
