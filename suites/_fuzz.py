@@ -254,7 +254,7 @@ class Fuzzer:
                 kwargs["method"], kwargs["url"], headers=kwargs["headers"], params=kwargs.get("params") or None, **body
             )
         try:
-            response.elapsed
+            _ = response.elapsed
         except RuntimeError:
             # The recording transport reads the body itself, so the client never
             # closes the stream, which is what sets `.elapsed` (schemathesis reads it).
@@ -355,9 +355,11 @@ class StatelessRun:
     def context(self) -> str:
         statuses = Counter(j.status for j in self.judged)
         spread = ", ".join(f"{count}×{status}" for status, count in sorted(statuses.items()))
-        return (f"schema fuzzing with {self.source}: {len(self.judged)} generated requests over "
-                f"{self.operations} operations (up to {self.examples} valid and {self.examples} invalid each; "
-                f"answers {spread})")
+        return (
+            f"schema fuzzing with {self.source}: {len(self.judged)} generated requests over "
+            f"{self.operations} operations (up to {self.examples} valid and {self.examples} invalid each; "
+            f"answers {spread})"
+        )
 
 
 def run_stateless(fuzzer: Fuzzer, document: dict[str, Any], examples: int) -> tuple[list[Judged], int]:
@@ -397,8 +399,14 @@ def _can_be_invalid(operation) -> bool:
 def _run_operation(fuzzer, operation, mode, kinds: list[str], examples: int, judged: list[Judged]) -> None:
     mode_name = "valid" if mode is schemathesis.GenerationMode.POSITIVE else "invalid"
 
-    @hypothesis_settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                         phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode), kind=st.sampled_from(kinds))
     def run(case, kind: str) -> None:
         how = f"{mode_name} input, {kind}"
@@ -416,12 +424,18 @@ def _run_operation(fuzzer, operation, mode, kinds: list[str], examples: int, jud
 # The links the stateful run needs, added to the fuzzer's copy of the document
 # when it lacks them: login → create a key with the token → use the key.
 CHAIN_LINKS = (
-    (("POST", "/auth/login"), "200", "BskCreateApiKey", ("POST", "/api-keys"),
-     {"header.Authorization": "Bearer {$response.body#/accessToken}"}),
-    (("POST", "/api-keys"), "201", "BskUseKey", ("GET", "/me"),
-     {"header.X-API-Key": "$response.body#/key"}),
+    (
+        ("POST", "/auth/login"),
+        "200",
+        "BskCreateApiKey",
+        ("POST", "/api-keys"),
+        {"header.Authorization": "Bearer {$response.body#/accessToken}"},
+    ),
+    (("POST", "/api-keys"), "201", "BskUseKey", ("GET", "/me"), {"header.X-API-Key": "$response.body#/key"}),
 )
-STATEFUL_OPERATIONS = frozenset({("POST", "/auth/login"), ("POST", "/api-keys"), ("GET", "/me"), ("GET", "/api-keys/{}")})
+STATEFUL_OPERATIONS = frozenset(
+    {("POST", "/auth/login"), ("POST", "/api-keys"), ("GET", "/me"), ("GET", "/api-keys/{}")}
+)
 
 
 def _find(document: dict[str, Any], key: tuple[str, str]) -> tuple[str, str] | None:
@@ -501,8 +515,9 @@ def run_stateful(fuzzer: Fuzzer, document: dict[str, Any], scenarios: int, steps
             sent = {name.lower() for name in (case.headers or {})}
             headers = {} if sent & set(AUTH_HEADERS) else default
             via = f"via {self._transition}" if self._transition else "first step"
-            response = fuzzer.send(case, headers, f"schema fuzzing, stateful: {case.method} {case.path} ({via})",
-                                   generated=not login)
+            response = fuzzer.send(
+                case, headers, f"schema fuzzing, stateful: {case.method} {case.path} ({via})", generated=not login
+            )
             _follow_chain(run, case, response)
             run.steps[(case.method.upper(), case.path, response.status_code)] += 1
             self._last = response
@@ -512,12 +527,23 @@ def run_stateful(fuzzer: Fuzzer, document: dict[str, Any], scenarios: int, steps
             raw = self._last
             failures = judge(case, raw, recorder=self.recorder)
             via = self._transition or "first step"
-            run.judged.append(Judged(f"{case.method.upper()} {case.path}", f"stateful, {via}", raw.status_code,
-                                     describe(raw), failures))
+            run.judged.append(
+                Judged(
+                    f"{case.method.upper()} {case.path}", f"stateful, {via}", raw.status_code, describe(raw), failures
+                )
+            )
 
-    Machine.run(settings=hypothesis_settings(
-        max_examples=scenarios, stateful_step_count=steps, deadline=None, database=None, derandomize=True,
-        phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    Machine.run(
+        settings=hypothesis_settings(
+            max_examples=scenarios,
+            stateful_step_count=steps,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
     return run
 
 

@@ -1,8 +1,8 @@
 """Checks that lock an account on purpose (login throttling, contract §5) and
 must leave it as they found it.
 
-A check that sends failed logins registers the account with the `lockouts`
-fixture before the first one. After the check, whatever its outcome, the
+A check that sends failed logins registers the account with its suite's
+`lockouts` fixture (built on `lockouts_fixture`) before the first one. After the check, whatever its outcome, the
 fixture waits out the throttle on the target's clock (past `Retry-After`)
 and proves the account logs in again. If it cannot, the check ends in error
 ("cleanup failed"): the rule under check was judged, but the run's other
@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from harness.profile import Account
 
@@ -92,10 +91,10 @@ class Lockouts:
             pass  # best effort: the login itself is the proof
 
 
-@pytest.fixture
-def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
-    """Request it after `two_factor` (if used) so that it is released first:
-    turning 2FA off again needs a login."""
+def lockouts_fixture(target, clock, two_factor_registry) -> Iterator[Lockouts]:
+    """The body of each suite's `lockouts` fixture. Request that fixture
+    after `two_factor` (if used) so that it is released first: turning 2FA
+    off again needs a login."""
     guard = Lockouts(target, clock, two_factor_registry)
     yield guard
     problems = guard.release()

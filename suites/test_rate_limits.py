@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ import pytest
 from harness.expect import describe, expect, expect_error, expect_status, fail
 from harness.profile import Account
 from harness.verdicts import not_verified
-from suites._lockout import delay_seconds, lockouts  # noqa: F401  (lockouts is a fixture)
+from suites._lockout import Lockouts, delay_seconds, lockouts_fixture
 
 WINDOW = 60  # seconds (contract §5)
 READ = ("projects:read",)
@@ -35,6 +36,12 @@ MAX_FAILED_LOGINS = 20
 _INTEGER = re.compile(r"^[0-9]+$")
 _SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+@pytest.fixture
+def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
+    """Accounts this check locks on purpose, restored after it (suites/_lockout.py)."""
+    yield from lockouts_fixture(target, clock, two_factor_registry)
 
 
 def _new_key(resources, user, limit: int, scopes=READ) -> str:
@@ -94,12 +101,20 @@ def test_a_429_carries_retry_after_in_whole_seconds(user, resources, target, clo
     expect_status(refused, 429, context=context)
     value = refused.headers.get("retry-after")
     expect(value is not None, "a Retry-After header", "none", context)
-    expect(bool(_INTEGER.fullmatch(value.strip())), "Retry-After as delay-seconds, a whole number (RFC 9110 §10.2.3)",
-           repr(value), context)
+    expect(
+        bool(_INTEGER.fullmatch(value.strip())),
+        "Retry-After as delay-seconds, a whole number (RFC 9110 §10.2.3)",
+        repr(value),
+        context,
+    )
     seconds = int(value)
     longest = WINDOW + clock.tolerance
-    expect(1 <= seconds <= longest, f"Retry-After from 1 to {longest:g} s (a slot frees within the {WINDOW} s window)",
-           f"{seconds} s", context)
+    expect(
+        1 <= seconds <= longest,
+        f"Retry-After from 1 to {longest:g} s (a slot frees within the {WINDOW} s window)",
+        f"{seconds} s",
+        context,
+    )
 
 
 @pytest.mark.requirement("BSK-RL-003")
@@ -126,8 +141,12 @@ def test_every_key_authenticated_response_carries_the_rate_limit_headers(user, r
         expect(remaining <= limit, f"X-RateLimit-Remaining of at most {limit}", remaining, context)
         reset = response.headers["X-RateLimit-Reset"].strip()
         longest = WINDOW + clock.tolerance
-        expect(bool(_SECONDS.fullmatch(reset)) and float(reset) <= longest,
-               f"X-RateLimit-Reset in seconds, at most {longest:g} (the window is {WINDOW} s)", repr(reset), context)
+        expect(
+            bool(_SECONDS.fullmatch(reset)) and float(reset) <= longest,
+            f"X-RateLimit-Reset in seconds, at most {longest:g} (the window is {WINDOW} s)",
+            repr(reset),
+            context,
+        )
 
 
 @pytest.mark.requirement("BSK-RL-004")
@@ -157,12 +176,21 @@ def test_refused_requests_do_not_consume_budget(user, resources, target, clock):
     _admit(target, key, limit, limit)
     _advance_to(clock, start + WINDOW / 2)
     for n in range(1, refusals + 1):
-        expect_error(_use(target, key), 429, "rate_limited",
-                     f"GET /projects {WINDOW // 2} s into the window of a key that used its rateLimit of {limit} "
-                     f"(refusal {n} of {refusals})")
+        expect_error(
+            _use(target, key),
+            429,
+            "rate_limited",
+            f"GET /projects {WINDOW // 2} s into the window of a key that used its rateLimit of {limit} "
+            f"(refusal {n} of {refusals})",
+        )
     _advance_to(clock, start + WINDOW + clock.tolerance + 1)
-    _admit(target, key, limit, limit,
-           f", once its admitted requests left the window ({refusals} requests were refused in between)")
+    _admit(
+        target,
+        key,
+        limit,
+        limit,
+        f", once its admitted requests left the window ({refusals} requests were refused in between)",
+    )
 
 
 @pytest.mark.requirement("BSK-RL-006")
@@ -212,10 +240,13 @@ def test_requests_are_admitted_again_once_the_window_moves_on(user, resources, t
     key = _new_key(resources, user, limit)
     start = clock.now()
     _admit(target, key, limit, limit)
-    expect_error(_use(target, key), 429, "rate_limited", f"GET /projects, request {limit + 1} of a key with rateLimit {limit}")
+    expect_error(
+        _use(target, key), 429, "rate_limited", f"GET /projects, request {limit + 1} of a key with rateLimit {limit}"
+    )
     _advance_to(clock, start + WINDOW + clock.tolerance + 1)
-    expect_status(_use(target, key), 200,
-                  context=f"GET /projects {WINDOW} s after the key used its rateLimit of {limit}")
+    expect_status(
+        _use(target, key), 200, context=f"GET /projects {WINDOW} s after the key used its rateLimit of {limit}"
+    )
 
 
 @pytest.mark.requirement("BSK-RL-010")
@@ -227,8 +258,12 @@ def test_an_exhausted_key_is_still_refused_59_seconds_later(user, resources, tar
     _admit(target, key, limit, limit)
     later = WINDOW - 1 - clock.tolerance
     _advance_to(clock, start + later)
-    expect_error(_use(target, key), 429, "rate_limited",
-                 f"GET /projects {later:g} s after a key with rateLimit {limit} used it (still the same {WINDOW} s window)")
+    expect_error(
+        _use(target, key),
+        429,
+        "rate_limited",
+        f"GET /projects {later:g} s after a key with rateLimit {limit} used it (still the same {WINDOW} s window)",
+    )
 
 
 # -- §5: the login throttle (SHOULD) --------------------------------------
@@ -253,5 +288,9 @@ def test_login_is_throttled_after_repeated_failures(target, bob, lockouts):
     context = f"the 429 to failed logins for {bob.email}"
     expect_error(response, 429, context=context)
     seconds = delay_seconds(response)
-    expect(seconds is not None and seconds > 0, "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
-           repr(response.headers.get("retry-after")), context)
+    expect(
+        seconds is not None and seconds > 0,
+        "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
+        repr(response.headers.get("retry-after")),
+        context,
+    )

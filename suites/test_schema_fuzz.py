@@ -67,15 +67,19 @@ def test_no_generated_request_gets_a_server_error(stateless_fuzz, target):
 @pytest.mark.requirement("BSK-FUZZ-002")
 def test_every_answer_has_a_documented_status(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
-    _expect_every_answer_passes(stateless_fuzz, "status_code_conformance",
-                                "every status documented for its operation (status_code_conformance)")
+    _expect_every_answer_passes(
+        stateless_fuzz, "status_code_conformance", "every status documented for its operation (status_code_conformance)"
+    )
 
 
 @pytest.mark.requirement("BSK-FUZZ-003")
 def test_every_answer_matches_its_documented_schema(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
-    _expect_every_answer_passes(stateless_fuzz, "response_schema_conformance",
-                                "every body matching its documented schema (response_schema_conformance)")
+    _expect_every_answer_passes(
+        stateless_fuzz,
+        "response_schema_conformance",
+        "every body matching its documented schema (response_schema_conformance)",
+    )
 
 
 @pytest.mark.requirement("BSK-FUZZ-004")
@@ -91,22 +95,35 @@ def test_following_links_login_create_key_use_key(request: pytest.FixtureRequest
     document, source = document_for(target)
     with fuzzing(target, two_factor_registry, account) as fuzzer:
         run = run_stateful(fuzzer, document, scenarios, STATEFUL_STEPS)
-    context = (f"stateful schema fuzzing with {source}: {sum(run.steps.values())} steps in up to {scenarios} "
-               f"scenarios of up to {STATEFUL_STEPS} steps; {len(run.keys)} keys created, {run.linked_creations} "
-               f"with a token from the run's own logins; {len(run.uses)} uses of them")
+    context = (
+        f"stateful schema fuzzing with {source}: {sum(run.steps.values())} steps in up to {scenarios} "
+        f"scenarios of up to {STATEFUL_STEPS} steps; {len(run.keys)} keys created, {run.linked_creations} "
+        f"with a token from the run's own logins; {len(run.uses)} uses of them"
+    )
     failed = [(check, judged) for judged in run.judged for check in judged.failures]
     if failed:
         quoted = " | ".join(f"[{check}] {judged.line(check)}" for check, judged in failed[:SHOWN])
         more = f" | and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
-        fail("every answer conforming: no 5xx, a documented status, the documented schema",
-             f"{len(failed)} that do not: {quoted}{more}", context)
+        fail(
+            "every answer conforming: no 5xx, a documented status, the documented schema",
+            f"{len(failed)} that do not: {quoted}{more}",
+            context,
+        )
     # 429: the key authenticated and used its rateLimit (generated, possibly 1);
     # 401 for a key made with a generated expiresAt: it may have expired since.
-    refused = [summary for status, summary, expiring in run.uses
-               if status not in (200, 429) and not (status == 401 and expiring)]
+    refused = [
+        summary
+        for status, summary, expiring in run.uses
+        if status not in (200, 429) and not (status == 401 and expiring)
+    ]
     if refused:
-        fail("GET /me with the X-API-Key of a key just created answers 200",
-             f"{len(refused)} of {len(run.uses)} uses refused: {' | '.join(refused[:SHOWN])}", context)
+        fail(
+            "GET /me with the X-API-Key of a key just created answers 200",
+            f"{len(refused)} of {len(run.uses)} uses refused: {' | '.join(refused[:SHOWN])}",
+            context,
+        )
     if not run.linked_creations or not any(status == 200 for status, _, _ in run.uses):
-        not_verified(f"the state machine did not follow both links, login → create key and create key → use key, "
-                     f"to a success ({context}); a larger --fuzz-examples gives it more scenarios")
+        not_verified(
+            f"the state machine did not follow both links, login → create key and create key → use key, "
+            f"to a success ({context}); a larger --fuzz-examples gives it more scenarios"
+        )

@@ -24,9 +24,15 @@ import pytest
 from harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status, fail
 from harness.profile import Account
 from harness.verdicts import not_verified
-from suites._lockout import delay_seconds, lockouts  # noqa: F401  (lockouts is a fixture)
+from suites._lockout import Lockouts, delay_seconds, lockouts_fixture
 
 TOKENS = ("accessToken", "refreshToken")
+
+
+@pytest.fixture
+def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
+    """Accounts this check locks on purpose, restored after it (suites/_lockout.py)."""
+    yield from lockouts_fixture(target, clock, two_factor_registry)
 
 
 def _without_two_factor(target) -> Account:
@@ -51,6 +57,22 @@ def spare_account(target, clock, two_factor_registry) -> Iterator[Account]:
     secret = two_factor_registry.secret(account)
     if secret is not None:
         _disable(two_factor_registry, account, secret)
+        # a disable that answers 204 and leaves 2FA on would strand the account: say so here
+        two_factor_registry.login(account).logout()
+
+
+@pytest.fixture
+def own_two_factor(request: pytest.FixtureRequest, target, two_factor_registry) -> tuple[Account, str]:
+    """An account with 2FA on that no other check's cleanup has touched, and
+    its secret: the profile's own 2FA account, else the spare account with
+    2FA turned on here (and off again by `spare_account`). A server that
+    refuses valid codes then fails the check that shows it, rather than the
+    `two_factor` fixture's cleanup of some earlier check."""
+    for account in target.profile.accounts:
+        if account.totp_secret:
+            return account, account.totp_secret
+    account = request.getfixturevalue("spare_account")
+    return account, _enable(two_factor_registry, account)
 
 
 @pytest.mark.requirement("BSK-TFA-001")
@@ -68,8 +90,9 @@ def test_wrong_code_is_401_invalid_two_factor_code(two_factor, target):
 
 
 @pytest.mark.requirement("BSK-TFA-003")
-def test_valid_totp_code_logs_in(two_factor, target):
-    response = target.login(two_factor.account, two_factor.fresh_code())
+def test_valid_totp_code_logs_in(own_two_factor, two_factor_registry, target):
+    account, secret = own_two_factor
+    response = target.login(account, two_factor_registry.next_code(account, secret))
     expect_status(response, 200, context="login of a 2FA user with a current RFC 6238 code")
     body = expect_json_object(response, "login with a 2FA code")
     missing = [name for name in TOKENS if not isinstance(body.get(name), str)]
@@ -95,8 +118,12 @@ def test_setup_and_enable_turn_two_factor_on(target, clock, two_factor_registry)
     expect_status(setup, 200, context="POST /auth/2fa/setup")
     body = expect_json_object(setup, "2FA setup answer")
     secret, uri = body.get("secret"), body.get("otpauthUri")
-    expect(isinstance(secret, str) and isinstance(uri, str), "secret and otpauthUri strings",
-           f"fields {sorted(body)}", "2FA setup answer")
+    expect(
+        isinstance(secret, str) and isinstance(uri, str),
+        "secret and otpauthUri strings",
+        f"fields {sorted(body)}",
+        "2FA setup answer",
+    )
     target.evidence.redactor.register(secret, "totp-secret")
     _expect_rfc6238_uri(uri, secret)
 
@@ -114,8 +141,18 @@ def _expect_rfc6238_uri(uri: str, secret: str) -> None:
     parts = urlsplit(uri)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     context = "otpauthUri"
-    expect(parts.scheme == "otpauth" and parts.netloc == "totp", "an otpauth://totp/ URI", f"{parts.scheme}://{parts.netloc}/…", context)
-    expect(query.get("secret", "").upper() == secret.upper(), "the secret parameter equal to secret", "a different or missing secret", context)
+    expect(
+        parts.scheme == "otpauth" and parts.netloc == "totp",
+        "an otpauth://totp/ URI",
+        f"{parts.scheme}://{parts.netloc}/…",
+        context,
+    )
+    expect(
+        query.get("secret", "").upper() == secret.upper(),
+        "the secret parameter equal to secret",
+        "a different or missing secret",
+        context,
+    )
     expect(query.get("algorithm", "SHA1").upper() == "SHA1", "algorithm SHA1", query.get("algorithm"), context)
     expect(query.get("digits", "6") == "6", "6 digits", query.get("digits"), context)
     expect(query.get("period", "30") == "30", "a 30 s period", query.get("period"), context)
@@ -221,14 +258,20 @@ def test_guessing_codes_is_throttled(two_factor, lockouts, target):
     context = f"the 429 to wrong 2FA codes for {account.email}"
     expect_error(response, 429, context=context)
     seconds = delay_seconds(response)
-    expect(seconds is not None and seconds > 0, "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
-           repr(response.headers.get("retry-after")), context)
+    expect(
+        seconds is not None and seconds > 0,
+        "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
+        repr(response.headers.get("retry-after")),
+        context,
+    )
 
 
 @pytest.mark.requirement("BSK-TFA-010")
 def test_disable_with_a_wrong_code_is_refused_and_two_factor_stays_on(two_factor, two_factor_registry):
     if not two_factor.managed:
-        not_verified("the only 2FA account is the profile's own: if a wrong code turned 2FA off, its secret would be lost")
+        not_verified(
+            "the only 2FA account is the profile's own: if a wrong code turned 2FA off, its secret would be lost"
+        )
     account = two_factor.account
     session = two_factor_registry.login(account)
     response = session.post("/auth/2fa/disable", json={"code": two_factor.wrong_code()})
@@ -241,5 +284,9 @@ def test_disable_with_a_wrong_code_is_refused_and_two_factor_stays_on(two_factor
     context = "POST /auth/2fa/disable with a wrong code"
     expect(400 <= response.status_code < 500, "a 4xx (any, §8)", describe(response), context)
     expect_error(response, response.status_code, context=context)
-    expect(identity["twoFactorEnabled"] is True, "2FA still on (GET /me twoFactorEnabled: true)",
-           "twoFactorEnabled: false", "GET /me after a disable with a wrong code")
+    expect(
+        identity["twoFactorEnabled"] is True,
+        "2FA still on (GET /me twoFactorEnabled: true)",
+        "twoFactorEnabled: false",
+        "GET /me after a disable with a wrong code",
+    )

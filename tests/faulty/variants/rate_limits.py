@@ -89,8 +89,9 @@ class LaggingCounter(RateLimiter):
             timer = threading.Timer(self.LAG, self._record, (key_id, now))
             timer.daemon = True
             timer.start()
-        return RateDecision(allowed=allowed, limit=limit, remaining=max(0, limit - used - 1) if allowed else 0,
-                            reset=int(self.window()))
+        return RateDecision(
+            allowed=allowed, limit=limit, remaining=max(0, limit - used - 1) if allowed else 0, reset=int(self.window())
+        )
 
     def _record(self, key_id: str, moment: float) -> None:
         with self._lock:
@@ -164,8 +165,16 @@ VARIANTS = [
         trips=("BSK-RL-006",),
         blast={
             rid: "every check's keys are alice's, so the requests of earlier checks in the same window share the budget"
-            for rid in ("BSK-RL-001", "BSK-RL-002", "BSK-RL-003", "BSK-RL-004", "BSK-RL-005", "BSK-RL-007",
-                        "BSK-RL-008", "BSK-RL-010")
+            for rid in (
+                "BSK-RL-001",
+                "BSK-RL-002",
+                "BSK-RL-003",
+                "BSK-RL-004",
+                "BSK-RL-005",
+                "BSK-RL-007",
+                "BSK-RL-008",
+                "BSK-RL-010",
+            )
         },
         factory=swap("rate_limiter", lambda p: PerOrganization(p.clock, p.store)),
     ),
@@ -187,8 +196,16 @@ VARIANTS = [
         trips=("BSK-RL-007",),
         blast={
             rid: "the count lags by a second, so requests sent one after another within it are all admitted too"
-            for rid in ("BSK-RL-001", "BSK-RL-002", "BSK-RL-003", "BSK-RL-004", "BSK-RL-005", "BSK-RL-006",
-                        "BSK-RL-008", "BSK-RL-010")
+            for rid in (
+                "BSK-RL-001",
+                "BSK-RL-002",
+                "BSK-RL-003",
+                "BSK-RL-004",
+                "BSK-RL-005",
+                "BSK-RL-006",
+                "BSK-RL-008",
+                "BSK-RL-010",
+            )
         },
         factory=swap("rate_limiter", lambda p: LaggingCounter(p.clock)),
     ),

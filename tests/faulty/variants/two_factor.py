@@ -40,6 +40,17 @@ class WrongCodeIsInvalidCredentials(TwoFactor):
             raise errors.invalid_credentials() from None
 
 
+class LoginCodesCheckedOnASlowClock(TwoFactor):
+    """Login checks codes against the time 90 s ago (a skewed clock), so a
+    current code is refused; enable and disable are right."""
+
+    def verify_login(self, user, code) -> None:
+        secret = self._active_secret(user)
+        step = self.matching_step(secret, code, self.clock.now() - 90) if secret else None
+        if step is None or not self.claim_step(user.id, step):
+            raise errors.invalid_two_factor_code()
+
+
 class DisableDoesNothing(TwoFactor):
     """Checks the code and answers 204, but never clears the secret."""
 
@@ -128,8 +139,17 @@ VARIANTS = [
         trips=("BSK-TFA-005",),
         blast={
             rid: "2FA cannot be turned on with an RFC 6238 code, so this check cannot run (error)"
-            for rid in ("BSK-TFA-001", "BSK-TFA-002", "BSK-TFA-003", "BSK-TFA-004", "BSK-TFA-006", "BSK-TFA-007",
-                        "BSK-TFA-008", "BSK-TFA-009", "BSK-TFA-010")
+            for rid in (
+                "BSK-TFA-001",
+                "BSK-TFA-002",
+                "BSK-TFA-003",
+                "BSK-TFA-004",
+                "BSK-TFA-006",
+                "BSK-TFA-007",
+                "BSK-TFA-008",
+                "BSK-TFA-009",
+                "BSK-TFA-010",
+            )
         },
         factory=swap("two_factor", lambda p: WrongTotpAlgorithm(p.store, p.clock)),
     ),
@@ -144,8 +164,19 @@ VARIANTS = [
         name="two_factor_disable_does_nothing",
         breaks="POST /auth/2fa/disable {code} → 204, and 2FA is off",
         trips=("BSK-TFA-006",),
-        blast={rid: _AFTER_STUCK_ALICE for rid in ("BSK-TFA-002", "BSK-TFA-003", "BSK-TFA-004", "BSK-TFA-005",
-                                                   "BSK-TFA-007", "BSK-TFA-008", "BSK-TFA-009", "BSK-TFA-010")},
+        blast={
+            rid: _AFTER_STUCK_ALICE
+            for rid in (
+                "BSK-TFA-002",
+                "BSK-TFA-003",
+                "BSK-TFA-004",
+                "BSK-TFA-005",
+                "BSK-TFA-007",
+                "BSK-TFA-008",
+                "BSK-TFA-009",
+                "BSK-TFA-010",
+            )
+        },
         factory=swap("two_factor", lambda p: DisableDoesNothing(p.store, p.clock)),
     ),
     Variant(
@@ -170,7 +201,32 @@ VARIANTS = [
         name="two_factor_code_guessing_not_throttled",
         breaks="login SHOULD be throttled per account after repeated failures (wrong codes)",
         trips=("BSK-TFA-009",),
-        factory=swap("throttle", lambda p: TwoFactorAccountsNotThrottled(
-            p.clock, p.store, threshold=p.throttle.threshold, window=p.throttle.window)),
+        factory=swap(
+            "throttle",
+            lambda p: TwoFactorAccountsNotThrottled(
+                p.clock, p.store, threshold=p.throttle.threshold, window=p.throttle.window
+            ),
+        ),
+    ),
+    Variant(
+        name="current_totp_code_refused_at_login",
+        breaks="login with the right password and a current RFC 6238 code answers 200",
+        trips=("BSK-TFA-003",),
+        blast={
+            rid: "the harness turns 2FA off again through a 2FA login, which this fault refuses: the account "
+            "keeps 2FA and later checks cannot log in (or are throttled by the refused logins)"
+            for rid in (
+                "BSK-TFA-001",
+                "BSK-TFA-002",
+                "BSK-TFA-004",
+                "BSK-TFA-005",
+                "BSK-TFA-006",
+                "BSK-TFA-007",
+                "BSK-TFA-008",
+                "BSK-TFA-009",
+                "BSK-TFA-010",
+            )
+        },
+        factory=swap("two_factor", lambda p: LoginCodesCheckedOnASlowClock(p.store, p.clock)),
     ),
 ]
