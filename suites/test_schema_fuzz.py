@@ -55,7 +55,8 @@ def _expect_every_answer_passes(run: StatelessRun, check: str, expected: str) ->
     if failed:
         quoted = " | ".join(judged.line(check) for judged in failed[:SHOWN])
         more = f" | and {len(failed) - SHOWN} more" if len(failed) > SHOWN else ""
-        fail(expected, f"{len(failed)} answers that do not: {quoted}{more}", run.context())
+        answers = "answer that does" if len(failed) == 1 else "answers that do"
+        fail(expected, f"{len(failed)} {answers} not: {quoted}{more}", run.context())
 
 
 @pytest.mark.requirement("BSK-FUZZ-001")
