@@ -60,6 +60,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
@@ -78,9 +79,8 @@ AUTH_HEADERS = ("authorization", "x-api-key")
 # schemathesis's own settings, never a schemathesis.toml found on disk.
 # - The auth headers are the harness's, never generated, so a request never
 #   carries both a bearer token and a key (whose answer §8 leaves open).
-# - No values mined from the document (paths, scope names): a generated
-#   password is a secret to the run's redactor, and a password "/api-keys"
-#   would redact that path from every report of the run.
+# - No pool of constants mined from application code: generated values of
+#   secret-named fields must not be ordinary text (see `unshare_secrets`).
 # - Only the document's own links are followed, with valid inputs.
 _CONFIG = """
 [analysis.constants]
@@ -152,7 +152,7 @@ class Judged:
     """One generated request, its answer, and what each check made of it."""
 
     label: str  # "POST /auth/login"
-    how: str  # "positive, no credentials"
+    how: str  # "valid input, no credentials"
     status: int
     summary: str  # describe(response), already redacted when reported
     failures: dict[str, list[str]] = field(default_factory=dict)
@@ -303,8 +303,9 @@ class CleanupFailed(RuntimeError):
 def unshare_secrets(value: Any, secret: bool = False) -> Any:
     """`value` with each generated value of a secret-named field (as the
     redactor reads them: strings and integers of 6+ characters) made unlike
-    any other text, keeping its type and length: a string's first character
-    becomes UNSHARED_MARK, an integer becomes a 19-digit one of the same sign."""
+    any other text, keeping its type: a string's first character becomes
+    UNSHARED_MARK (same length), an integer becomes a 19-digit one of the
+    same sign."""
     if isinstance(value, dict):
         return {k: unshare_secrets(v, isinstance(k, str) and k.lower() in SECRET_FIELDS) for k, v in value.items()}
     if isinstance(value, list):
@@ -369,6 +370,8 @@ def run_stateless(fuzzer: Fuzzer, document: dict[str, Any], examples: int) -> tu
     judged: list[Judged] = []
     operations = 0
     for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            continue  # an operation the document describes too badly to generate for
         operation = result.ok()
         if operation_key(operation.method, operation.path) not in CONTRACT_OPERATIONS:
             continue
