@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -252,6 +252,14 @@ class EvidenceLog:
         finally:
             self._note = previous
 
+    def attach(self, exchanges: list[Exchange]) -> None:
+        """Add exchanges recorded (and redacted) earlier to the running check's
+        evidence: several checks may judge one shared run (schema fuzzing), and
+        sending again would record, and scan, the same traffic twice."""
+        with self._lock:
+            if self._current is not None:
+                self._current.extend(exchanges)
+
     def observe(self, observer: Callable[[RawExchange], None]) -> None:
         self._observers.append(observer)
 
@@ -347,7 +355,10 @@ class RecordingTransport(httpx.BaseTransport):
             started=started,
             duration=time.perf_counter() - t0,
         )
-        return response  # already read: the client gets the cached body
+        # already read, so the client never closes the stream, which is what
+        # would set `.elapsed` (schemathesis and users read it)
+        response.elapsed = timedelta(seconds=time.perf_counter() - t0)
+        return response
 
     def close(self) -> None:
         self._inner.close()

@@ -32,7 +32,7 @@ from harness.expect import expect_status
 from harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
 from harness.preflight import PreflightError, run_preflight
 from harness.profile import Account, load_profile
-from harness.session import Resources, TwoFactorRegistry, UserSession
+from harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
 from harness.target import Target
 from harness.verdicts import EXIT_USAGE, NotVerified
 
@@ -255,3 +255,12 @@ def _turn_off(target: Target, registry: TwoFactorRegistry, account: TwoFactorAcc
         raise AssertionError(f"could not turn 2FA off again for {account.account.email}: HTTP {response.status_code}")
     registry.set(account.account, None)
     session.logout()
+    # a disable that answers 204 and leaves 2FA on would strand the account
+    # for every later check: prove it is off
+    login = target.login(account.account)
+    if login.status_code != 200:
+        raise AssertionError(
+            f"2FA disable answered 204 but {account.account.email} still cannot log in without a code "
+            f"(HTTP {login.status_code})"
+        )
+    session_from_login(target, account.account, login).logout()

@@ -43,12 +43,10 @@ import copy
 import importlib.resources
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -248,17 +246,10 @@ class Fuzzer:
         elif "data" in kwargs:
             data = kwargs["data"]
             body["content"] = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-        started = time.perf_counter()
         with self.target.evidence.note(note):
             response = self.target.client.request(
                 kwargs["method"], kwargs["url"], headers=kwargs["headers"], params=kwargs.get("params") or None, **body
             )
-        try:
-            _ = response.elapsed
-        except RuntimeError:
-            # The recording transport reads the body itself, so the client never
-            # closes the stream, which is what sets `.elapsed` (schemathesis reads it).
-            response.elapsed = timedelta(seconds=time.perf_counter() - started)
         self._remember(case, response)
         return response
 
@@ -346,9 +337,7 @@ class StatelessRun:
         """Add this run's exchanges, recorded (and redacted) once, to the
         evidence of the check that is running. The harness records into the
         check that sends; three checks judging one shared run need this."""
-        with evidence._lock:
-            if evidence._current is not None:
-                evidence._current.extend(self.exchanges)
+        evidence.attach(self.exchanges)
 
     def failures(self, check: str) -> list[Judged]:
         return [j for j in self.judged if check in j.failures]
