@@ -91,7 +91,7 @@ class OtherEnvironmentAccepted(ApiKeys):
 
 class UnknownKeyIsAnonymous(ApiKeys):
     def authenticate(self, presented: str):
-        well_formed = re.fullmatch(re.escape(self.key_prefix()) + r"[A-Za-z0-9]{1,256}", presented)
+        well_formed = re.fullmatch(re.escape(self.key_prefix()) + r"[A-Za-z0-9]{32,256}", presented)
         known = self.store.query_one("SELECT 1 FROM api_keys WHERE digest = ?", (self.digest(presented),))
         if well_formed and known is None:
             raise errors.authentication_required()
