@@ -357,6 +357,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         profile_digest=state.profile_digest,
         git_commit=_git_commit(),
         preflight_notes=state.preflight_notes,
+        in_process=not config.option.target,
     )
     state.result = result
     report_dir = Path(config.option.report_dir)

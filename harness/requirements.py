@@ -16,8 +16,11 @@ from importlib import resources
 from pathlib import Path
 
 LEVELS = ("MUST", "SHOULD", "MAY")
-VERIFIABLE = ("any", "in-process")
-NEEDS = ("clock", "second-account", "in-process", "two-factor")
+# where a requirement can be shown at all: "any" target; "in-process" (the bundled
+# server's database and logs); "live-or-in-process" (a rule of live deployments,
+# which the in-process run shows by deploying the server build live)
+VERIFIABLE = ("any", "in-process", "live-or-in-process")
+NEEDS = ("clock", "second-account", "in-process", "two-factor", "live")
 ID_PATTERN = re.compile(r"^BSK-[A-Z]+-\d{3}$")
 _FIELDS = {"id", "level", "section", "title", "sentence", "verifiable", "needs", "withdrawn"}
 
@@ -41,6 +44,18 @@ class Requirement:
     @property
     def is_must(self) -> bool:
         return self.level == "MUST"
+
+    def applies_to(self, *, in_process: bool, environment: str) -> bool:
+        """Whether a target of this kind could show this requirement at all.
+
+        One that could not (the server's database, read against a remote
+        target) is still reported not verified, with its reason, but does not
+        make the run incomplete: no target of that kind could ever complete it."""
+        if self.verifiable == "in-process":
+            return in_process
+        if self.verifiable == "live-or-in-process":
+            return in_process or environment == "live"
+        return True
 
 
 @dataclass

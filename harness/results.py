@@ -91,6 +91,7 @@ def build_result(
     profile_digest: str | None = None,
     git_commit: str | None = None,
     preflight_notes: list[str] | None = None,
+    in_process: bool = True,
 ) -> dict[str, Any]:
     """The schema-v1 document (docs/architecture.md)."""
     by_requirement: dict[str, list[dict]] = defaultdict(list)
@@ -110,6 +111,7 @@ def build_result(
                 "reason": _reason(status, own),
                 "sentence": requirement.sentence,
                 "verifiable": requirement.verifiable,
+            "applicable": requirement.applies_to(in_process=in_process, environment=environment),
                 "needs": list(requirement.needs),
                 "checks": [
                     {k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own
@@ -128,7 +130,9 @@ def build_result(
         "clock": clock,
         "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "durationSeconds": round(duration, 3),
-        "verdict": run_verdict((r["level"], r["status"]) for r in requirements),
+        "verdict": run_verdict(
+            (r["level"], r["status"]) for r in requirements if r["applicable"] or r["status"] != "not_verified"
+        ),
         "summary": {
             "passed": counts["passed"],
             "failed": counts["failed"],

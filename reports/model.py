@@ -55,6 +55,7 @@ NEEDS_HINTS: Final = {
     "clock": "run against a target with /_test/clock or raise --real-time-budget",
     "in-process": "only the bundled server run in-process can show this",
     "second-account": "add a second account in another organization to the profile",
+    "live": "run against a live (bsk_live_) deployment, or the bundled server in-process",
 }
 
 #: How each clock mode moves time, for the report header.
@@ -110,4 +111,6 @@ def verify_hints(req: Mapping[str, Any]) -> list[str]:
     needs = [str(n) for n in req.get("needs") or []]
     if not needs and req.get("verifiable") == "in-process":
         needs = ["in-process"]
+    if not needs and req.get("verifiable") == "live-or-in-process":
+        needs = ["live"]
     return [NEEDS_HINTS.get(n, f"provide: {n}") for n in needs]
