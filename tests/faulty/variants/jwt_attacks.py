@@ -256,6 +256,8 @@ def _tokens(kind: type[TokenService]):
 VARIANTS = [
     Variant(
         name="alg_none_accepted",
+        # run against every suite, not only its areas: no false positive anywhere else
+        full=True,
         breaks="`alg: none` is rejected",
         trips=("BSK-JWT-001",),
         factory=_tokens(AlgNoneAccepted),

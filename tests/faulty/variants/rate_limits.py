@@ -120,6 +120,8 @@ def _throttle(parts, cls):
 VARIANTS = [
     Variant(
         name="no_rate_limit",
+        # run against every suite, not only its areas: no false positive anywhere else
+        full=True,
         breaks="each key admits at most rateLimit requests in any 60-second window",
         trips=("BSK-RL-001", "BSK-RL-007"),
         blast={

@@ -32,8 +32,14 @@ class AccessExpiresEarly(TokenService):
 VARIANTS = [
     Variant(
         name="access_token_lives_an_hour",
+        # run against every suite, not only its areas: no false positive anywhere else
+        full=True,
         breaks="access token lifetime 15 minutes (900 s)",
         trips=("BSK-TOK-001", "BSK-TOK-002", "BSK-TOK-004"),
+        blast={
+            "BSK-FUZZ-004": "the stateful fuzz run validates its successful logins against the contract's "
+            "OpenAPI, where expiresIn is the constant 900",
+        },
         factory=swap("tokens", lambda p: HourLongTokens(p.store, p.clock)),
     ),
     Variant(

@@ -109,6 +109,8 @@ _AFTER_STUCK_ALICE = "alice keeps 2FA after the two_factor fixture's cleanup, so
 VARIANTS = [
     Variant(
         name="two_factor_skipped",
+        # run against every suite, not only its areas: no false positive anywhere else
+        full=True,
         breaks="if the user has 2FA enabled, login must include twoFactorCode",
         trips=("BSK-TFA-001",),
         blast={
