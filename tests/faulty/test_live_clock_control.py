@@ -9,17 +9,14 @@ pointed at a live reference server over HTTP, as an operator would run it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from harness.requirements import load_catalogue
 from reference_server import Settings, create_app
 from reference_server.background import BackgroundServer
 from reference_server.clock import OffsetClock
+from tests.faulty.runner import ROOT, run_harness
 
-ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
 RID = "BSK-CLK-001"
 
@@ -27,30 +24,9 @@ RID = "BSK-CLK-001"
 def _status(url: str, environment: str, tmp_path: Path) -> tuple[str, str]:
     profile = tmp_path / f"{environment}-profile.toml"
     profile.write_text(PROFILE.read_text().replace('environment = "test"', f'environment = "{environment}"'))
-    report = tmp_path / "report"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "suites",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--report-dir",
-        str(report),
-        "--target",
-        url,
-        "--target-profile",
-        str(profile),
-        "--requirement",
-        RID,
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    output = done.stdout + done.stderr
-    result_path = report / "conformance.json"
-    assert result_path.exists(), output[-3000:]
-    result = json.loads(result_path.read_text())
-    return next(r["status"] for r in result["requirements"] if r["id"] == RID), output
+    run = run_harness(None, "--target", url, "--target-profile", str(profile), "--requirement", RID, timeout=300)
+    assert run.result is not None, run.output[-3000:]
+    return run.statuses()[RID], run.output
 
 
 def test_a_live_target_exposing_clock_control_is_flagged(tmp_path):
