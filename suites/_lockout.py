@@ -11,11 +11,13 @@ checks may no longer be able to use the account.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import httpx
 
+from harness.expect import describe, expect, expect_error, fail
 from harness.profile import Account
 
 # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds; the contract uses delay-seconds.
@@ -30,6 +32,28 @@ def delay_seconds(response: httpx.Response) -> int | None:
     """`Retry-After` as RFC 9110 delay-seconds, or None when absent or in another form."""
     value = (response.headers.get("retry-after") or "").strip()
     return int(value) if _DELAY_SECONDS.fullmatch(value) else None
+
+
+def expect_throttled(attempts: Iterable[httpx.Response], *, limit: int, tried: str, subject: str) -> httpx.Response:
+    """The first 429 among `attempts` (sent lazily, `limit` at most), answered
+    as the contract's error with a Retry-After in whole seconds; a failure
+    when none of them is throttled."""
+    response = None
+    for response in itertools.islice(attempts, limit):
+        if response.status_code == 429:
+            break
+    else:
+        fail(f"a 429 within {limit} {tried}", f"none (the last: {describe(response)})", f"{tried} for {subject}")
+    context = f"the 429 to {tried} for {subject}"
+    expect_error(response, 429, context=context)
+    seconds = delay_seconds(response)
+    expect(
+        seconds is not None and seconds > 0,
+        "Retry-After in whole seconds (RFC 9110 delay-seconds), above 0",
+        repr(response.headers.get("retry-after")),
+        context,
+    )
+    return response
 
 
 class Lockouts:

@@ -167,6 +167,10 @@ VARIANTS = [
         breaks="POST /auth/2fa/disable {code} → 204, and 2FA is off",
         trips=("BSK-TFA-006",),
         blast={
+            # the first check's cleanup proves 2FA is off again, finds it on, and errors
+            "BSK-TFA-001": "its cleanup disables 2FA, proves it is still on, and ends in error",
+        }
+        | {
             rid: _AFTER_STUCK_ALICE
             for rid in (
                 "BSK-TFA-002",
