@@ -75,6 +75,11 @@ class Redactor:
         self._by_length: list[str] = []
         self._lock = threading.Lock()
 
+    @property
+    def run_key(self) -> bytes:
+        """The HMAC key; xdist workers get the controller's, so fingerprints match across them."""
+        return self._key
+
     def fingerprint(self, secret: str, kind: str) -> str:
         digest = hmac.new(self._key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
         return f"«{kind}:{digest[:8]}»"

@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -54,7 +56,7 @@ class TargetService:
         options = self._config.option
         evidence = self._state.evidence
         if options.target:
-            profile = load_profile(_path(options.target_profile))
+            profile = load_profile(Path(options.target_profile))
             target = Target(options.target, profile, evidence, timeout=options.request_timeout)
         else:
             try:
@@ -98,12 +100,6 @@ class TargetService:
         if self.server is not None:
             self.server.stop()
         self.target = self.server = None
-
-
-def _path(value: str):
-    from pathlib import Path
-
-    return Path(value)
 
 
 @pytest.fixture(scope="session")
@@ -200,15 +196,17 @@ class TwoFactorAccount:
         """A valid code from a step this account has not used yet."""
         return self.registry.next_code(self.account, self.secret)
 
-    def wrong_code(self) -> str:
-        """A well-formed code valid at no step the server may accept (±1 step)."""
-        now = self.registry._clock.now()
+    def wrong_codes(self, count: int) -> list[str]:
+        """Distinct well-formed codes valid at no step near now (±2 steps), so
+        no server window (±1 step, or wider by one) can accept them."""
+        now = self.registry.now()
         totp = pyotp.TOTP(self.secret)
         taken = {totp.at(now + offset) for offset in (-60, -30, 0, 30, 60)}
-        for candidate in (f"{n:06d}" for n in range(0, 1_000_000, 7919)):
-            if candidate not in taken:
-                return candidate
-        raise AssertionError("unreachable: five codes cannot cover every candidate")
+        candidates = (f"{n:06d}" for n in range(0, 1_000_000, 7919))
+        return list(itertools.islice((code for code in candidates if code not in taken), count))
+
+    def wrong_code(self) -> str:
+        return self.wrong_codes(1)[0]
 
 
 @pytest.fixture

@@ -171,7 +171,7 @@ def pytest_configure_node(node: Any) -> None:
     """xdist: every worker redacts with the controller's run key, so a secret
     has one fingerprint across the whole report."""
     state = node.config.stash[state_key]
-    node.workerinput[RUN_KEY] = state.redactor._key.hex()
+    node.workerinput[RUN_KEY] = state.redactor.run_key.hex()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -111,7 +111,7 @@ def build_result(
                 "reason": _reason(status, own),
                 "sentence": requirement.sentence,
                 "verifiable": requirement.verifiable,
-            "applicable": requirement.applies_to(in_process=in_process, environment=environment),
+                "applicable": requirement.applies_to(in_process=in_process, environment=environment),
                 "needs": list(requirement.needs),
                 "checks": [
                     {k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own

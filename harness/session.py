@@ -72,6 +72,10 @@ class TwoFactorRegistry:
             self._target.evidence.redactor.register(secret, "totp-secret")
             self._secrets[account.email] = secret
 
+    def now(self) -> float:
+        """The target's notion of now, which TOTP codes are computed for."""
+        return self._clock.now()
+
     def next_code(self, account: Account, secret: str | None = None) -> str:
         """A code from a TOTP step this account has not used yet.
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
 
 from harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status
@@ -230,15 +229,6 @@ def test_malformed_code_is_400_or_401_never_5xx(two_factor, lockouts, target):
         expect_error(response, response.status_code, context=context)
 
 
-def _wrong_codes(two_factor, count: int) -> list[str]:
-    """Distinct well-formed codes valid at no step near now (±2 steps)."""
-    now = two_factor.registry._clock.now()
-    totp = pyotp.TOTP(two_factor.secret)
-    taken = {totp.at(now + offset) for offset in (-60, -30, 0, 30, 60)}
-    candidates = (f"{n:06d}" for n in range(1, 1_000_000, 7919))
-    return [code for code in candidates if code not in taken][:count]
-
-
 @pytest.mark.requirement("BSK-TFA-009")
 def test_guessing_codes_is_throttled(two_factor, lockouts, target):
     """Locks the 2FA account on purpose, then waits the lock out on the
@@ -247,7 +237,7 @@ def test_guessing_codes_is_throttled(two_factor, lockouts, target):
         not_verified("guessing codes on purpose locks the account; restoring it needs the clock moved past Retry-After")
     account = two_factor.account
     lockouts.watch(account)
-    attempts = (target.login(account, code) for code in _wrong_codes(two_factor, MAX_GUESSES))
+    attempts = (target.login(account, code) for code in two_factor.wrong_codes(MAX_GUESSES))
     expect_throttled(attempts, limit=MAX_GUESSES, tried="logins with wrong 2FA codes", subject=account.email)
 
 
