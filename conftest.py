@@ -8,5 +8,5 @@ once either way.
 
 import sys
 
-if "harness.plugin" not in sys.modules:
-    pytest_plugins = ["harness.plugin"]
+if "bsk_conformance.harness.plugin" not in sys.modules:
+    pytest_plugins = ["bsk_conformance.harness.plugin"]

@@ -31,7 +31,7 @@ def run(*args: str) -> tuple[float, dict]:
 
 
 def per_area(result: dict) -> dict[str, float]:
-    from harness.requirements import load_catalogue
+    from bsk_conformance.harness.requirements import load_catalogue
 
     catalogue = load_catalogue()
     seconds: dict[str, float] = defaultdict(float)
@@ -46,9 +46,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from reference_server import Settings, create_app
-    from reference_server.background import BackgroundServer
-    from reference_server.clock import OffsetClock
+    from bsk_conformance.reference_server import Settings, create_app
+    from bsk_conformance.reference_server.background import BackgroundServer
+    from bsk_conformance.reference_server.clock import OffsetClock
 
     with BackgroundServer(create_app(Settings(environment="test"), clock=OffsetClock())) as server:
         modes = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.evidence import EvidenceLog, Redactor  # noqa: E402
+from bsk_conformance.harness.evidence import EvidenceLog, Redactor  # noqa: E402
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import httpx
 
-from harness.verdicts import NotVerified
+from bsk_conformance.harness.verdicts import NotVerified
 
 MODES = ("auto", "control", "real", "off")
 

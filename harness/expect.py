@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from harness.verdicts import CheckFailed
+from bsk_conformance.harness.verdicts import CheckFailed
 
 _BODY_QUOTE = 300
 

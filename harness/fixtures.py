@@ -24,19 +24,19 @@ from typing import Any
 import pyotp
 import pytest
 
-from harness.clock import (
+from bsk_conformance.harness.clock import (
     ControlClockStrategy,
     FrozenClockStrategy,
     OffClockStrategy,
     RealClockStrategy,
 )
-from harness.expect import expect_status
-from harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
-from harness.preflight import PreflightError, run_preflight
-from harness.profile import Account, load_profile
-from harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
-from harness.target import Target
-from harness.verdicts import EXIT_USAGE, NotVerified
+from bsk_conformance.harness.expect import expect_status
+from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
+from bsk_conformance.harness.preflight import PreflightError, run_preflight
+from bsk_conformance.harness.profile import Account, load_profile
+from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
+from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.verdicts import EXIT_USAGE, NotVerified
 
 
 class TargetService:
@@ -104,7 +104,7 @@ class TargetService:
 
 @pytest.fixture(scope="session")
 def _bsk_service(request: pytest.FixtureRequest) -> Iterator[TargetService]:
-    from harness.plugin import state_key
+    from bsk_conformance.harness.plugin import state_key
 
     state = request.config.stash[state_key]
     if state.service is None:

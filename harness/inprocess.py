@@ -18,10 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.profile import Profile, load_profile
+from bsk_conformance.harness.profile import Profile, load_profile
 
 AppFactory = Callable[[Any, Any], Any]  # (settings, clock) -> ASGI app
-_SERVER_LOGGERS = ("reference_server", "uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
+_SERVER_LOGGERS = ("bsk_conformance.reference_server", "uvicorn", "uvicorn.error", "uvicorn.access", "fastapi")
 
 
 class FactoryError(Exception):
@@ -29,7 +29,7 @@ class FactoryError(Exception):
 
 
 def default_factory(settings: Any, clock: Any) -> Any:
-    from reference_server import create_app
+    from bsk_conformance.reference_server import create_app
 
     return create_app(settings, clock=clock)
 
@@ -52,7 +52,7 @@ def resolve_factory(spec: str | None) -> AppFactory:
 
 
 def reference_profile_path() -> Path:
-    return Path(str(resources.files("fixtures") / "reference-profile.toml"))
+    return Path(str(resources.files("bsk_conformance.fixtures") / "reference-profile.toml"))
 
 
 class _LineCollector(logging.Handler):
@@ -91,9 +91,9 @@ class InProcessServer:
 
 def start(factory: AppFactory) -> InProcessServer:
     """Build the app with a frozen clock and serve it on loopback."""
-    from reference_server import Settings
-    from reference_server.background import BackgroundServer
-    from reference_server.clock import FrozenClock
+    from bsk_conformance.reference_server import Settings
+    from bsk_conformance.reference_server.background import BackgroundServer
+    from bsk_conformance.reference_server.clock import FrozenClock
 
     clock = FrozenClock(float(int(time.time())))
     directory = tempfile.TemporaryDirectory(prefix="bsk-reference-")

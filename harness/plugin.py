@@ -16,15 +16,16 @@ from typing import Any
 
 import pytest
 
-from harness import CONTRACT_VERSION, __version__
-from harness.clock import MODES
-from harness.evidence import EvidenceLog, Redactor
-from harness.profile import ProfileError, load_profile
-from harness.requirements import Catalogue, CatalogueError, load_catalogue
-from harness.results import build_result, fold_phase, phase_outcome
-from harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
+from bsk_conformance import CONTRACT_VERSION, __version__
+from bsk_conformance import suites as suites_package
+from bsk_conformance.harness.clock import MODES
+from bsk_conformance.harness.evidence import EvidenceLog, Redactor
+from bsk_conformance.harness.profile import ProfileError, load_profile
+from bsk_conformance.harness.requirements import Catalogue, CatalogueError, load_catalogue
+from bsk_conformance.harness.results import build_result, fold_phase, phase_outcome
+from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
 
-pytest_plugins = ["harness.fixtures"]
+pytest_plugins = ["bsk_conformance.harness.fixtures"]
 
 RUN_KEY = "bsk_run_key"
 CHECK_PROPERTY = "bsk_check"
@@ -153,6 +154,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[state_key] = state
     if state.is_controller:
         config.pluginmanager.register(_CheckCollector(state), "bsk-conformance-collector")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(state), "bsk-conformance-xdist")
+    intended = _intended_args(config)
+    if intended is not None:
+        config.args = intended
+        config.args_source = pytest.Config.ArgsSource.ARGS
 
     if options.reference_factory:
         # a report must never pass a variant off as the reference server
@@ -167,11 +174,41 @@ def pytest_configure(config: pytest.Config) -> None:
         state.profile_digest = profile.digest
 
 
-def pytest_configure_node(node: Any) -> None:
-    """xdist: every worker redacts with the controller's run key, so a secret
-    has one fingerprint across the whole report."""
-    state = node.config.stash[state_key]
-    node.workerinput[RUN_KEY] = state.redactor.run_key.hex()
+class _XdistHooks:
+    """Hooks of pytest-xdist, registered only where xdist is installed: pluggy
+    refuses a plugin that implements a hook nobody declared, so defining them
+    on the module would crash every install without the optional xdist."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Every worker redacts with the controller's run key, so a secret has
+        one fingerprint across the whole report."""
+        node.workerinput[RUN_KEY] = self._state.redactor.run_key.hex()
+
+
+def suites_dir() -> Path:
+    """Where the installed conformance suites live (in a checkout installed
+    with `pip install -e .`, the checkout's own `suites/`)."""
+    return Path(suites_package.__file__).resolve().parent
+
+
+def _intended_args(config: pytest.Config) -> list[str] | None:
+    """What to collect when the user named nothing, or None to keep pytest's choice.
+
+    pytest decides its rootdir and ini file before any plugin's options are
+    known, so a separate value (`--report-dir DIR`, `--target-profile /abs/p.toml`)
+    is taken for a test path there: the rootdir moves, the ini's `testpaths` is
+    lost and pytest falls back to collecting the whole invocation directory.
+    The full parse that follows knows the options, so `file_or_dir` is right
+    by now: when it is empty, a conformance run means the suites."""
+    if config.getoption("file_or_dir"):
+        return None  # explicit test paths: exactly those
+    suites = suites_dir()
+    if config.getoption("target") or Path(config.invocation_params.dir).resolve() == suites.parent:
+        return [str(suites)]
+    return None  # another project's own tests: stay out of the way
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -180,8 +217,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = config.stash.get(state_key, None)
     if state is None or not state.is_controller or not config.option.target or config.option.list_requirements:
         return
-    from harness.fixtures import TargetService
-    from harness.preflight import PreflightError
+    from bsk_conformance.harness.fixtures import TargetService
+    from bsk_conformance.harness.preflight import PreflightError
 
     service = TargetService(config, state)
     try:
@@ -232,7 +269,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             _usage_error(f"{item.nodeid}: requirement {rid} is withdrawn")
         item.add_marker(requirement.level.lower())
         item.add_marker(requirement.area)
-        coverage[rid].append(item.nodeid)
+        coverage[rid].append(check_name(item))
         if wanted and rid not in wanted:
             deselected.append(item)
         else:
@@ -249,8 +286,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _is_suite_item(item: pytest.Item) -> bool:
-    module = getattr(item, "module", None)
-    return bool(module and module.__name__.split(".")[0] == "suites")
+    return suites_dir() in Path(item.path).resolve().parents
+
+
+def check_name(item: pytest.Item) -> str:
+    """The check's name in reports: `suites/<module>::<test>`, the same
+    whether the suites ran from a checkout or from site-packages (pytest's
+    nodeid is relative to a rootdir that differs between the two)."""
+    path = Path(item.path).resolve()
+    suites = suites_dir()
+    if suites not in path.parents:
+        return item.nodeid
+    _, _, rest = item.nodeid.partition("::")
+    return f"suites/{path.relative_to(suites).as_posix()}::{rest}"
 
 
 def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict[str, list[str]]) -> None:
@@ -296,7 +344,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     _redact_report(report, state.redactor)
     if call.when == "teardown":
         rid = item.get_closest_marker("requirement").args[0]
-        record = fold_phase(item.nodeid, rid, item.stash[phases_key], list(item.stash[bucket_key]))
+        record = fold_phase(check_name(item), rid, item.stash[phases_key], list(item.stash[bucket_key]))
         report.user_properties.append((CHECK_PROPERTY, record))
     return report
 
@@ -376,9 +424,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def _write_reports(result: dict, report_dir: Path) -> dict[str, Path]:
     try:
-        from reports import write_reports
+        from bsk_conformance.reports import write_reports
     except ImportError:  # the report writers are optional for the plugin's own tests
-        from harness.results import write_json_report
+        from bsk_conformance.harness.results import write_json_report
 
         return write_json_report(result, report_dir)
     return write_reports(result, report_dir)
@@ -393,9 +441,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if state is None or state.result is None:
         return
     try:
-        from reports import terminal_summary
+        from bsk_conformance.reports import terminal_summary
     except ImportError:
-        from harness.results import terminal_lines as terminal_summary
+        from bsk_conformance.harness.results import terminal_lines as terminal_summary
     terminalreporter.section("bsk-conformance")
     if state.report_error:
         terminalreporter.write_line(f"bsk-conformance: {state.report_error}", red=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import httpx
 import pyotp
 
-from harness.target import Capabilities, Target
-from harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE
+from bsk_conformance.harness.target import Capabilities, Target
+from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE
 
 
 class PreflightError(Exception):

@@ -77,7 +77,7 @@ class Catalogue:
 
 
 def default_directory() -> Path:
-    return Path(str(resources.files("fixtures") / "requirements"))
+    return Path(str(resources.files("bsk_conformance.fixtures") / "requirements"))
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:

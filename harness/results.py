@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.evidence import Redactor
-from harness.requirements import Catalogue
-from harness.verdicts import NotVerified, requirement_status, run_verdict
+from bsk_conformance.harness.evidence import Redactor
+from bsk_conformance.harness.requirements import Catalogue
+from bsk_conformance.harness.verdicts import NotVerified, requirement_status, run_verdict
 
 MESSAGE_CAP = 4000
 # when several phases of one check disagree, the worst decides

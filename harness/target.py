@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from harness.clock import ClockStrategy
-from harness.evidence import EvidenceLog, RecordingTransport
-from harness.profile import Account, Profile
+from bsk_conformance.harness.clock import ClockStrategy
+from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport
+from bsk_conformance.harness.profile import Account, Profile
 
 _UNSET: Any = object()
 

@@ -1,7 +1,7 @@
 """The BSK reference server: the authentication contract, in code.
 
-    from reference_server import create_app, Settings
-    from reference_server.clock import FrozenClock
+    from bsk_conformance.reference_server import create_app, Settings
+    from bsk_conformance.reference_server.clock import FrozenClock
 
     app = create_app(Settings(environment="test"), clock=FrozenClock(1_800_000_000))
 """

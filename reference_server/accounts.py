@@ -31,7 +31,7 @@ class User:
 def load_accounts_file(path: str | Path | None) -> dict[str, Any]:
     """Parse an accounts TOML file; ``None`` reads the packaged ``fixtures/accounts.toml``."""
     if path is None:
-        text = importlib.resources.files("fixtures").joinpath("accounts.toml").read_text("utf-8")
+        text = importlib.resources.files("bsk_conformance.fixtures").joinpath("accounts.toml").read_text("utf-8")
     else:
         text = Path(path).read_text("utf-8")
     return tomllib.loads(text)

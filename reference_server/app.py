@@ -20,7 +20,7 @@ from .ratelimit import RateDecision
 from .routes import CONTRACT_ROUTERS, TEST_CLOCK_ROUTER
 from .settings import Settings
 
-logger = logging.getLogger("reference_server")
+logger = logging.getLogger("bsk_conformance.reference_server")
 
 
 def default_clock(settings: Settings) -> Clock:

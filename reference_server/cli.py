@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def profile_path() -> str:
     """Where the target profile matching the bundled accounts is."""
-    return str(importlib.resources.files("fixtures").joinpath("reference-profile.toml"))
+    return str(importlib.resources.files("bsk_conformance.fixtures").joinpath("reference-profile.toml"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -57,7 +57,7 @@ VERDICT_LABELS = {"conformant": "CONFORMANT", "non-conformant": "NON-CONFORMANT"
 
 
 def _static(name: str) -> str:
-    return (resources.files("reports") / "templates" / name).read_text(encoding="utf-8")
+    return (resources.files("bsk_conformance.reports") / "templates" / name).read_text(encoding="utf-8")
 
 
 def _csp_hash(text: str) -> str:
@@ -82,7 +82,7 @@ def highlight_redactions(text: str) -> Markup:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
+        loader=jinja2.PackageLoader("bsk_conformance.reports", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

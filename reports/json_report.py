@@ -33,7 +33,7 @@ class InvalidResult(ValueError):
 
 def schema_path() -> Path:
     """Path of the shipped JSON Schema (draft 2020-12) for conformance.json v1."""
-    return Path(str(resources.files("reports") / "schema" / SCHEMA_FILE))
+    return Path(str(resources.files("bsk_conformance.reports") / "schema" / SCHEMA_FILE))
 
 
 @functools.cache

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from harness.expect import describe, expect_error, expect_json_object, expect_status, fail
+from bsk_conformance.harness.expect import describe, expect_error, expect_json_object, expect_status, fail
 
 # Orders of the groups behind ES256 (P-256) and EdDSA (Ed25519): the
 # "psychic" and malleated signatures are built from them.
@@ -295,5 +295,5 @@ def attack(session, vectors: Iterable[tuple[str, str]]) -> None:
 @cache
 def vectors(name: str) -> dict[str, Any]:
     """`fixtures/attack-vectors/<name>.json`."""
-    text = resources.files("fixtures").joinpath("attack-vectors", f"{name}.json").read_text("utf-8")
+    text = resources.files("bsk_conformance.fixtures").joinpath("attack-vectors", f"{name}.json").read_text("utf-8")
     return json.loads(text)

@@ -62,9 +62,9 @@ from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from harness.evidence import SECRET_FIELDS, EvidenceLog, Exchange
-from harness.expect import describe, expect_json_object, expect_status
-from harness.profile import Account
+from bsk_conformance.harness.evidence import SECRET_FIELDS, EvidenceLog, Exchange
+from bsk_conformance.harness.expect import describe, expect_json_object, expect_status
+from bsk_conformance.harness.profile import Account
 
 CHECKS: dict[str, Callable] = {
     "not_a_server_error": not_a_server_error,
@@ -101,7 +101,7 @@ _MESSAGE_LINES = 6
 
 def contract_document() -> dict[str, Any]:
     """The harness's OpenAPI description of the contract."""
-    text = importlib.resources.files("fixtures").joinpath("contract-openapi.json").read_text("utf-8")
+    text = importlib.resources.files("bsk_conformance.fixtures").joinpath("contract-openapi.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from harness.evidence import RawExchange, Redactor
-from harness.profile import Profile
+from bsk_conformance.harness.evidence import RawExchange, Redactor
+from bsk_conformance.harness.profile import Profile
 
 DOCUMENTED_PREFIXES = ("bsk_test_", "bsk_live_")
 KEY_SHAPE = re.compile(r"^bsk_(test|live)_[A-Za-z0-9]{32,}$")

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 
 import httpx
 
-from harness.expect import describe, expect, expect_error, fail
-from harness.profile import Account
+from bsk_conformance.harness.expect import describe, expect, expect_error, fail
+from bsk_conformance.harness.profile import Account
 
 # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds; the contract uses delay-seconds.
 _DELAY_SECONDS = re.compile(r"^[0-9]+$")

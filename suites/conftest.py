@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites._keys import KeyLeakScanner
+from ._keys import KeyLeakScanner
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,9 +19,9 @@ from datetime import datetime
 
 import pytest
 
-from harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status, fail
-from harness.verdicts import not_verified
-from suites._keys import (
+from bsk_conformance.harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status, fail
+from bsk_conformance.harness.verdicts import not_verified
+from ._keys import (
     DISPLAYED_SECRET_CHARS,
     KEY_SHAPE,
     SCOPES,

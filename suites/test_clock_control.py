@@ -27,12 +27,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.expect import expect, expect_json_object, expect_status
-from harness.inprocess import resolve_factory
-from harness.profile import Profile
-from harness.target import Target
-from harness.verdicts import not_verified
-from suites._wire import is_rfc3339_utc, timestamp
+from bsk_conformance.harness.expect import expect, expect_json_object, expect_status
+from bsk_conformance.harness.inprocess import resolve_factory
+from bsk_conformance.harness.profile import Profile
+from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.verdicts import not_verified
+from ._wire import is_rfc3339_utc, timestamp
 
 CLOCK = "/_test/clock"
 ADVANCE = 60  # seconds: one rate-limit window, two TOTP steps
@@ -49,9 +49,9 @@ def _expect_no_clock_control(target: Target, where: str) -> None:
 @contextmanager
 def _live_deployment(request: pytest.FixtureRequest, target: Target) -> Iterator[Target]:
     """The in-process server build (the same --reference-factory), deployed live."""
-    from reference_server import Settings
-    from reference_server.background import BackgroundServer
-    from reference_server.clock import FrozenClock
+    from bsk_conformance.reference_server import Settings
+    from bsk_conformance.reference_server.background import BackgroundServer
+    from bsk_conformance.reference_server.clock import FrozenClock
 
     factory = resolve_factory(request.config.getoption("reference_factory"))
     with tempfile.TemporaryDirectory(prefix="bsk-live-") as directory:

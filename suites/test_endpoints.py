@@ -22,8 +22,8 @@ import secrets
 import httpx
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status, fail
-from harness.profile import Account
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status, fail
+from bsk_conformance.harness.profile import Account
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
 USER_FIELDS = {"type": str, "userId": str, "email": str, "organizationId": str, "twoFactorEnabled": bool}

@@ -33,9 +33,9 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from harness.expect import expect
-from harness.verdicts import CheckFailed, not_verified
-from suites._attacks import (
+from bsk_conformance.harness.expect import expect
+from bsk_conformance.harness.verdicts import CheckFailed, not_verified
+from ._attacks import (
     P256_ORDER,
     PEM_FORM,
     AttackerKey,
@@ -55,7 +55,7 @@ from suites._attacks import (
     unsigned,
     vectors,
 )
-from suites._listener import KeyUrlListener, is_loopback
+from ._listener import KeyUrlListener, is_loopback
 
 PROPERTY = settings(
     max_examples=25,

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_status
-from harness.profile import Account
-from harness.verdicts import not_verified
-from suites._lockout import Lockouts, expect_throttled, lockouts_fixture
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_status
+from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.verdicts import not_verified
+from ._lockout import Lockouts, expect_throttled, lockouts_fixture
 
 WINDOW = 60  # seconds (contract §5)
 READ = ("projects:read",)

@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_json_object, expect_status
-from harness.verdicts import not_verified
-from suites._attacks import vectors
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status
+from bsk_conformance.harness.verdicts import not_verified
+from ._attacks import vectors
 
 REFRESH_LIFETIME = 604_800
 PARALLEL = 5

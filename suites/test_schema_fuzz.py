@@ -24,9 +24,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.expect import fail
-from harness.verdicts import not_verified
-from suites._fuzz import (
+from bsk_conformance.harness.expect import fail
+from bsk_conformance.harness.verdicts import not_verified
+from ._fuzz import (
     StatelessRun,
     document_for,
     fuzzing,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_json_object, expect_status
-from suites._keys import SCOPES, lookalike_id
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status
+from ._keys import SCOPES, lookalike_id
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.expect import expect, expect_error
-from harness.profile import Account
-from suites._wire import JSON, echoes
+from bsk_conformance.harness.expect import expect, expect_error
+from bsk_conformance.harness.profile import Account
+from ._wire import JSON, echoes
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
 DISPLAYED_SECRET_CHARS = 8  # contract §4: prefix is the environment prefix plus at most 8 secret characters

@@ -15,9 +15,9 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from harness.expect import expect, expect_json_object, expect_status, fail
-from suites._attacks import ASYMMETRIC, JWKS_PATH, published_keys
-from suites._jwt import claims, header, numeric_claim
+from bsk_conformance.harness.expect import expect, expect_json_object, expect_status, fail
+from ._attacks import ASYMMETRIC, JWKS_PATH, published_keys
+from ._jwt import claims, header, numeric_claim
 
 LOGINS = 3  # further logins for the jti check, beside the fixture's and a refresh
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518 §6.2.2, §6.3.2, §6.4.1

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status
-from suites._jwt import claims, numeric_claim
+from bsk_conformance.harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status
+from ._jwt import claims, numeric_claim
 
 ACCESS_LIFETIME = 900
 REFRESH_LIFETIME = 604_800

@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status
-from harness.profile import Account
-from harness.verdicts import not_verified
-from suites._lockout import Lockouts, expect_throttled, lockouts_fixture
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status
+from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.verdicts import not_verified
+from ._lockout import Lockouts, expect_throttled, lockouts_fixture
 
 TOKENS = ("accessToken", "refreshToken")
 

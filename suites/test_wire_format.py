@@ -27,10 +27,10 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.expect import describe, expect, expect_error, expect_json_object, expect_status, fail
-from harness.profile import Account
-from harness.verdicts import not_verified
-from suites._wire import (
+from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status, fail
+from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.verdicts import not_verified
+from ._wire import (
     JSON,
     ChallengeSyntaxError,
     SignedIn,

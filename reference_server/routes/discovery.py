@@ -18,7 +18,7 @@ router = APIRouter()
 @cache
 def contract_openapi() -> dict[str, Any]:
     """``fixtures/contract-openapi.json``: the contract as OpenAPI 3.1, written by hand."""
-    text = importlib.resources.files("fixtures").joinpath("contract-openapi.json").read_text("utf-8")
+    text = importlib.resources.files("bsk_conformance.fixtures").joinpath("contract-openapi.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.requirements import load_catalogue
+from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.registry import all_variants, not_mutation_tested
 from tests.faulty.runner import Run, areas_for, run_harness
 from tests.faulty.variant import Variant

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.requirements import load_catalogue
+from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.variant import Variant
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Every requirement is shown to catch a fault, or says why it cannot be."""
 
-from harness.requirements import load_catalogue
+from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.registry import all_variants, not_mutation_tested
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.requirements import load_catalogue
+from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.registry import all_variants
 from tests.faulty.runner import run_harness
 

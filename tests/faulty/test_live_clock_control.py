@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.requirements import load_catalogue
-from reference_server import Settings, create_app
-from reference_server.background import BackgroundServer
-from reference_server.clock import OffsetClock
+from bsk_conformance.harness.requirements import load_catalogue
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.background import BackgroundServer
+from bsk_conformance.reference_server.clock import OffsetClock
 from tests.faulty.runner import ROOT, run_harness
 
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"

@@ -43,8 +43,8 @@ def swap(part: str, make: Callable[[Any], Any]) -> AppFactory:
     def factory(settings: Any, clock: Any) -> Any:
         from dataclasses import replace
 
-        from reference_server import create_app
-        from reference_server.parts import Parts
+        from bsk_conformance.reference_server import create_app
+        from bsk_conformance.reference_server.parts import Parts
 
         parts = Parts.build(settings, clock)
         return create_app(parts=replace(parts, **{part: make(parts)}))

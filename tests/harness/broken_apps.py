@@ -3,7 +3,7 @@ broken in one place (never a contract rule: that is tests/faulty's job)."""
 
 from __future__ import annotations
 
-from reference_server import create_app
+from bsk_conformance.reference_server import create_app
 
 
 def drops_connection_on_2fa_setup(settings, clock):

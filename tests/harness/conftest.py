@@ -47,7 +47,7 @@ def run_harness(tmp_path):
             *args,
         ]
         if cwd != ROOT:
-            command[3:4] = ["--pyargs", "suites"]
+            command[3:4] = ["--pyargs", "bsk_conformance.suites"]
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
         return HarnessRun(done.returncode, done.stdout + done.stderr, report_dir)
 

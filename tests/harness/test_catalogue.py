@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.requirements import CatalogueError, load_catalogue
+from bsk_conformance.harness.requirements import CatalogueError, load_catalogue
 
 ENTRY = """
 [[requirement]]

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from reference_server import Settings, create_app
-from reference_server.background import BackgroundServer
-from reference_server.clock import OffsetClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.background import BackgroundServer
+from bsk_conformance.reference_server.clock import OffsetClock
 from tests.harness.conftest import PROFILE
 
 TIME_DEPENDENT = ("BSK-TOK-003", "BSK-TOK-004", "BSK-TOK-005", "BSK-TOK-006")
@@ -157,7 +157,7 @@ def test_accounts_end_as_they_started_even_when_checks_fail(run_harness):
 
     import httpx
 
-    from reference_server.parts import Parts
+    from bsk_conformance.reference_server.parts import Parts
     from tests.faulty.variants.two_factor import CodesReusable
 
     settings, clock = Settings(environment="test"), OffsetClock()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.profile import ProfileError, load_profile
+from bsk_conformance.harness.profile import ProfileError, load_profile
 
 GOOD = """
 environment = "test"

@@ -4,7 +4,7 @@ import json
 
 import httpx
 
-from harness.evidence import EvidenceLog, RecordingTransport, Redactor
+from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport, Redactor
 
 PASSWORD = "correct horse battery staple"
 JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYWxpY2UifQ.c2lnbmF0dXJlLWJ5dGVz"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.verdicts import exit_code, requirement_status, run_verdict
+from bsk_conformance.harness.verdicts import exit_code, requirement_status, run_verdict
 
 
 @pytest.mark.parametrize(
@@ -48,19 +48,19 @@ def test_exit_codes():
 
 
 def _catalogue(*requirements):
-    from harness.requirements import Catalogue
+    from bsk_conformance.harness.requirements import Catalogue
 
     return Catalogue({r.id: r for r in requirements}, "sha256:test")
 
 
 def _requirement(rid: str, verifiable: str = "any"):
-    from harness.requirements import Requirement
+    from bsk_conformance.harness.requirements import Requirement
 
     return Requirement(rid, "MUST", "4", "title", "sentence", "area", verifiable=verifiable)
 
 
 def _result(catalogue, outcomes: dict[str, str], *, in_process: bool, environment: str = "test") -> dict:
-    from harness.results import build_result
+    from bsk_conformance.harness.results import build_result
 
     checks = [
         {

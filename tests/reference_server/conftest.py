@@ -19,8 +19,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from starlette.testclient import TestClient
 
-from reference_server import Parts, Settings, create_app
-from reference_server.clock import FrozenClock
+from bsk_conformance.reference_server import Parts, Settings, create_app
+from bsk_conformance.reference_server.clock import FrozenClock
 
 #: 2027-01-15T08:00:00Z: a whole second, and a multiple of the 30 s TOTP step.
 T0 = 1_800_000_000.0

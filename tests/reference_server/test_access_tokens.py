@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from reference_server.tokens import _P256_ORDER, low_s
+from bsk_conformance.reference_server.tokens import _P256_ORDER, low_s
 
 from .conftest import ALICE, T0, Api
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reference_server.clock import format_timestamp
+from bsk_conformance.reference_server.clock import format_timestamp
 
 from .conftest import ALL_SCOPES, BOB, T0, Api
 

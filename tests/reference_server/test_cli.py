@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reference_server.cli import main
+from bsk_conformance.reference_server.cli import main
 
-COMMAND = [sys.executable, "-m", "reference_server"]
+COMMAND = [sys.executable, "-m", "bsk_conformance.reference_server"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

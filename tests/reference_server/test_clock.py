@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from reference_server.clock import (
+from bsk_conformance.reference_server.clock import (
     AdjustableClock,
     Clock,
     FrozenClock,

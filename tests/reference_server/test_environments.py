@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from reference_server import Parts, Settings, create_app
-from reference_server.clock import FrozenClock, SystemClock
+from bsk_conformance.reference_server import Parts, Settings, create_app
+from bsk_conformance.reference_server.clock import FrozenClock, SystemClock
 
 from .conftest import T0, Api, TestClient
 

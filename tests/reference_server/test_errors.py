@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reference_server import Parts, create_app
-from reference_server.projects import Projects
+from bsk_conformance.reference_server import Parts, create_app
+from bsk_conformance.reference_server.projects import Projects
 
 from .conftest import ALICE, Api
 

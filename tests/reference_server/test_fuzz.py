@@ -32,8 +32,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from reference_server import Settings, create_app
-from reference_server.clock import FrozenClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.clock import FrozenClock
 
 from .conftest import ALICE, ALL_SCOPES, T0, TestClient
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reference_server import Settings
+from bsk_conformance.reference_server import Settings
 
 from .conftest import ALICE, BOB, Api, code_at
 

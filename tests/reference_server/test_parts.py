@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from reference_server import Parts, Settings, create_app
-from reference_server.accounts import Accounts
-from reference_server.bodies import BodyParser
-from reference_server.clock import FrozenClock
-from reference_server.errors import ApiError, ErrorResponder
-from reference_server.keys import ApiKeyRecord, ApiKeys, View
-from reference_server.policy import Policy
-from reference_server.principals import CredentialReader, Credentials
-from reference_server.ratelimit import RateLimiter
-from reference_server.tokens import TokenService
-from reference_server.two_factor import TwoFactor
+from bsk_conformance.reference_server import Parts, Settings, create_app
+from bsk_conformance.reference_server.accounts import Accounts
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.clock import FrozenClock
+from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
+from bsk_conformance.reference_server.keys import ApiKeyRecord, ApiKeys, View
+from bsk_conformance.reference_server.policy import Policy
+from bsk_conformance.reference_server.principals import CredentialReader, Credentials
+from bsk_conformance.reference_server.ratelimit import RateLimiter
+from bsk_conformance.reference_server.tokens import TokenService
+from bsk_conformance.reference_server.two_factor import TwoFactor
 
 from .conftest import T0, Api, code_at
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reference_server import Settings, create_app
-from reference_server.clock import FrozenClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.clock import FrozenClock
 
 from .conftest import ALICE, ALL_SCOPES, T0, Api, TestClient, code_at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference_server.clock import format_timestamp
+from bsk_conformance.reference_server.clock import format_timestamp
 
 from .conftest import BOB, T0, Api
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 
-from reference_server import Settings, create_app
-from reference_server.background import BackgroundServer
-from reference_server.clock import FrozenClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.background import BackgroundServer
+from bsk_conformance.reference_server.clock import FrozenClock
 
 from .conftest import ALICE, ALL_SCOPES, T0, Api
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reference_server import Settings, create_app
-from reference_server.background import BackgroundServer
-from reference_server.clock import FrozenClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.background import BackgroundServer
+from bsk_conformance.reference_server.clock import FrozenClock
 
 from .conftest import T0, Api
 

@@ -15,8 +15,8 @@ import pyotp
 import pytest
 from freezegun import freeze_time
 
-from reference_server import Settings, create_app
-from reference_server.clock import SystemClock
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.clock import SystemClock
 
 from .conftest import ALICE, TestClient
 

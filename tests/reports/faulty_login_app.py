@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.inprocess import default_factory
+from bsk_conformance.harness.inprocess import default_factory
 
 
 class WrongExpiresIn:

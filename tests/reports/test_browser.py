@@ -15,8 +15,7 @@ import pytest
 from cdp import CHROMIUM, Browser
 from synthetic_results import HOSTILE, check, exchange, make_result, requirement
 
-import reports
-
+from bsk_conformance import reports
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason=f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium) to run the browser tests",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from synthetic_results import exchange
 
-from reports.curl import Placeholders, curl_command, quote_literal, shell_word, variable_for_kind, variables_note
+from bsk_conformance.reports.curl import Placeholders, curl_command, quote_literal, shell_word, variable_for_kind, variables_note
 
 BASH = shutil.which("bash")
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from synthetic_results import envelope, make_result, requirement, with_status, without
 
-from reports import diff
-from reports.cli import main
+from bsk_conformance.reports import diff
+from bsk_conformance.reports.cli import main
 
 
 def _write(path: Path, result: dict[str, Any]) -> Path:
@@ -138,7 +138,7 @@ def test_bad_input_exits_2_with_one_line(
 
 
 def _entry_points() -> list[list[str]]:
-    commands = [[sys.executable, "-m", "reports"]]
+    commands = [[sys.executable, "-m", "bsk_conformance.reports"]]
     script = Path(sys.executable).parent / "bsk-conformance"
     found = str(script) if script.exists() else shutil.which("bsk-conformance")
     if found:

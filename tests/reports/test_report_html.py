@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from synthetic_results import HOSTILE, check, envelope, exchange, requirement
 
-import reports
-from reports.html_report import render_html
+from bsk_conformance import reports
+from bsk_conformance.reports.html_report import render_html
 
 
 def _html(result: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from synthetic_results import check, envelope, exchange, requirement
 
-from reports.junit import render_junit
+from bsk_conformance.reports.junit import render_junit
 
 
 def _cases(result: dict[str, Any]) -> tuple[ET.Element, dict[str, ET.Element]]:

@@ -16,8 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-import reports
-
+from bsk_conformance import reports
 HERE = Path(__file__).resolve().parent
 
 

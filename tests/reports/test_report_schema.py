@@ -10,9 +10,7 @@ import jsonschema
 import pytest
 from synthetic_results import make_result
 
-import reports
-
-
+from bsk_conformance import reports
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
     schema = json.loads(reports.schema_path().read_text(encoding="utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

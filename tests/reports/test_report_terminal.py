@@ -7,8 +7,7 @@ from typing import Any
 
 from synthetic_results import envelope, requirement
 
-import reports
-
+from bsk_conformance import reports
 PATHS = {
     "json": Path("conformance-report/conformance.json"),
     "html": Path("conformance-report/conformance.html"),

@@ -10,10 +10,8 @@ from typing import Any
 import pytest
 from synthetic_results import make_result
 
-import reports
-import reports.html_report
-
-
+from bsk_conformance import reports
+import bsk_conformance.reports.html_report
 def test_writes_three_files_into_a_new_directory(result: dict[str, Any], tmp_path: Path) -> None:
     report_dir = tmp_path / "nested" / "conformance-report"
     paths = reports.write_reports(result, report_dir)

@@ -7,13 +7,13 @@ import dataclasses
 import re
 import secrets
 
-from reference_server import errors
-from reference_server.bodies import BodyParser
-from reference_server.clock import parse_timestamp
-from reference_server.errors import ApiError, ErrorResponder
-from reference_server.keys import SCOPES, ApiKeys
-from reference_server.models import CreateApiKeyBody
-from reference_server.settings import KEY_PREFIXES
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.clock import parse_timestamp
+from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
+from bsk_conformance.reference_server.keys import SCOPES, ApiKeys
+from bsk_conformance.reference_server.models import CreateApiKeyBody
+from bsk_conformance.reference_server.settings import KEY_PREFIXES
 from tests.faulty.variant import Variant, swap
 
 # -- ApiKeys -------------------------------------------------------------------

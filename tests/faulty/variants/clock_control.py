@@ -15,7 +15,7 @@ def clock_routes_in_every_environment(settings: Any, clock: Any) -> Any:
     `Settings(environment="live", clock_routes=True)`); in the harness's own
     test deployment it changes nothing, in the live deployment it starts
     in-process it exposes clock control."""
-    from reference_server import create_app
+    from bsk_conformance.reference_server import create_app
 
     return create_app(dataclasses.replace(settings, clock_routes=True), clock=clock)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from reference_server.accounts import Accounts, Organization
-from reference_server.errors import ApiError
-from reference_server.keys import ApiKeys
-from reference_server.policy import Policy
-from reference_server.projects import Projects
+from bsk_conformance.reference_server.accounts import Accounts, Organization
+from bsk_conformance.reference_server.errors import ApiError
+from bsk_conformance.reference_server.keys import ApiKeys
+from bsk_conformance.reference_server.policy import Policy
+from bsk_conformance.reference_server.projects import Projects
 from tests.faulty.variant import Variant, swap
 
 # -- Accounts ---------------------------------------------------------------------

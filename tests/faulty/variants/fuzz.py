@@ -4,10 +4,10 @@ link chain login → create key → use key cannot use."""
 
 from __future__ import annotations
 
-from reference_server import errors
-from reference_server.bodies import BodyParser
-from reference_server.errors import ErrorResponder
-from reference_server.keys import ApiKeys
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.errors import ErrorResponder
+from bsk_conformance.reference_server.keys import ApiKeys
 from tests.faulty.variant import Variant, swap
 
 

@@ -27,8 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from jwt.algorithms import ECAlgorithm
 
-from reference_server import errors
-from reference_server.tokens import ALGORITHM, TokenService, _b64url_decode
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.tokens import ALGORITHM, TokenService, _b64url_decode
 from tests.faulty.variant import Variant, swap
 
 _REFUSED_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit", "b64")

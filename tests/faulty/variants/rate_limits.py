@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, replace
 
-from reference_server.errors import ErrorResponder
-from reference_server.ratelimit import RateDecision, RateLimiter
-from reference_server.throttle import LoginThrottle
+from bsk_conformance.reference_server.errors import ErrorResponder
+from bsk_conformance.reference_server.ratelimit import RateDecision, RateLimiter
+from bsk_conformance.reference_server.throttle import LoginThrottle
 from tests.faulty.variant import Variant, swap
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from reference_server import errors
-from reference_server.bodies import BodyParser
-from reference_server.tokens import REFRESH_TOKEN_PREFIX, AccessClaims, TokenService
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.tokens import REFRESH_TOKEN_PREFIX, AccessClaims, TokenService
 from tests.faulty.variant import Variant, swap
 
 

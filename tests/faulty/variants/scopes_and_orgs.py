@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from reference_server import errors
-from reference_server.errors import ApiError, ErrorResponder
-from reference_server.keys import ApiKeys
-from reference_server.policy import Policy
-from reference_server.principals import KeyPrincipal, UserPrincipal
-from reference_server.projects import Projects
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
+from bsk_conformance.reference_server.keys import ApiKeys
+from bsk_conformance.reference_server.policy import Policy
+from bsk_conformance.reference_server.principals import KeyPrincipal, UserPrincipal
+from bsk_conformance.reference_server.projects import Projects
 from tests.faulty.variant import Variant, swap
 
 # -- scopes ---------------------------------------------------------------------

@@ -7,10 +7,10 @@ import json
 import logging
 from typing import Any
 
-from reference_server import errors
-from reference_server.bodies import BodyParser
-from reference_server.keys import ApiKeys
-from reference_server.principals import CredentialReader, Credentials
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.keys import ApiKeys
+from bsk_conformance.reference_server.principals import CredentialReader, Credentials
 from tests.faulty.variant import Variant, swap
 
 
@@ -32,7 +32,7 @@ class LoggedCredentials(CredentialReader):
     def read(self, request) -> Credentials:
         found = super().read(request)
         if found.bearer or found.api_key:
-            logging.getLogger("reference_server.principals").warning(
+            logging.getLogger("bsk_conformance.reference_server.principals").warning(
                 "credentials: bearer=%s api_key=%s", found.bearer, found.api_key
             )
         return found

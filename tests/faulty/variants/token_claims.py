@@ -19,8 +19,8 @@ from typing import Any
 import jwt
 from jwt.algorithms import ECAlgorithm
 
-from reference_server import errors
-from reference_server.tokens import ALGORITHM, SigningKey, TokenService, _b64url_decode, low_s
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.tokens import ALGORITHM, SigningKey, TokenService, _b64url_decode, low_s
 from tests.faulty.variant import Variant, swap
 
 _SHARED_SECRET = b"bsk-reference-shared-secret-for-a-faulty-variant"

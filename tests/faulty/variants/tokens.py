@@ -1,6 +1,6 @@
 """Faults in access-token lifetimes and refresh rotation (contract §1, §4)."""
 
-from reference_server.tokens import TokenService
+from bsk_conformance.reference_server.tokens import TokenService
 from tests.faulty.variant import Variant, swap
 
 

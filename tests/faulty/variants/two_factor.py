@@ -1,10 +1,10 @@
 """Faults in TOTP two-factor authentication (contract §1, §3, §5)."""
 
-from reference_server import errors
-from reference_server.accounts import Accounts
-from reference_server.errors import ApiError, ErrorResponder
-from reference_server.throttle import LoginThrottle
-from reference_server.two_factor import TwoFactor
+from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.accounts import Accounts
+from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
+from bsk_conformance.reference_server.throttle import LoginThrottle
+from bsk_conformance.reference_server.two_factor import TwoFactor
 from tests.faulty.variant import Variant, swap
 
 

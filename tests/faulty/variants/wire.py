@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reference_server.bodies import BodyParser
-from reference_server.clock import format_timestamp
-from reference_server.errors import REALM, ErrorResponder
-from reference_server.keys import ApiKeys
+from bsk_conformance.reference_server.bodies import BodyParser
+from bsk_conformance.reference_server.clock import format_timestamp
+from bsk_conformance.reference_server.errors import REALM, ErrorResponder
+from bsk_conformance.reference_server.keys import ApiKeys
 from tests.faulty.variant import Variant, swap
 
 # -- ErrorResponder ---------------------------------------------------------------
@@ -102,7 +102,7 @@ def without_header(header: str, *operations: tuple[str, str]) -> Callable[[Any, 
     """The honest server, with `header` dropped from the answers to `operations`."""
 
     def factory(settings: Any, clock: Any) -> Any:
-        from reference_server import create_app
+        from bsk_conformance.reference_server import create_app
 
         return _DropHeader(create_app(settings, clock=clock), header, operations)
 
