@@ -217,6 +217,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = config.stash.get(state_key, None)
     if state is None or not state.is_controller or not config.option.target or config.option.list_requirements:
         return
+    if config.option.collectonly:
+        return  # a listing of the checks: nothing is sent to the target
     from bsk_conformance.harness.fixtures import TargetService
     from bsk_conformance.harness.preflight import PreflightError
 

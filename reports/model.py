@@ -38,7 +38,7 @@ LEVELS: Final = ("MUST", "SHOULD", "MAY")
 
 VERDICTS: Final = ("conformant", "non-conformant", "incomplete")
 
-#: Titles of the contract's sections (shared/contract.md), for the per-section table.
+#: Titles of the contract's sections (docs/spec.md), for the per-section table.
 SECTION_TITLES: Final = {
     "1": "Documented behaviour",
     "2": "Wire format",

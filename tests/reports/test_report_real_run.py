@@ -31,7 +31,7 @@ def _run(report_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "-m",
             "pytest",
             "--pyargs",
-            "suites",
+            "bsk_conformance.suites",
             "-p",
             "no:cacheprovider",
             "-q",
