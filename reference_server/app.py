@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
@@ -51,10 +52,11 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.parts = parts
-    for router in CONTRACT_ROUTERS:
-        app.include_router(router)
+    routers = list(CONTRACT_ROUTERS)
     if parts.settings.mounts_clock_routes and isinstance(parts.clock, AdjustableClock):
-        app.include_router(TEST_CLOCK_ROUTER)
+        routers.append(TEST_CLOCK_ROUTER)
+    for router in routers:
+        app.include_router(router)
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -64,7 +66,9 @@ def create_app(
         # Starlette's own 404/405 (no such route or method), as JSON errors.
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 405:
-            return parts.errors.render(errors.method_not_allowed((exc.headers or {}).get("Allow")))
+            # Starlette's own Allow names only the last route tried for the
+            # path; RFC 9110 §15.5.6 wants every method the resource serves.
+            return parts.errors.render(errors.method_not_allowed(allowed_methods(routers, request.scope)))
         if exc.status_code == 404:
             return parts.errors.render(errors.not_found("endpoint"))
         return parts.errors.render(ApiError(exc.status_code, "http_error", str(exc.detail)))
@@ -80,6 +84,21 @@ def create_app(
     app.add_middleware(CatchAll, responder=parts.errors)
     app.add_middleware(RateLimitHeaders)
     return app
+
+
+def allowed_methods(routers: list[APIRouter], scope: Scope) -> str:
+    """``Allow`` for the request's path: the methods of every route of
+    ``routers`` whose path matches it (Match.PARTIAL: the path, not the method).
+
+    The routers the app was built from, not ``app.routes``: FastAPI wraps
+    included routers in objects of its own that do not say their methods."""
+    methods: set[str] = set()
+    for router in routers:
+        for route in router.routes:
+            served = getattr(route, "methods", None)
+            if served and route.matches(scope)[0] is not Match.NONE:
+                methods |= served
+    return ", ".join(sorted(methods))
 
 
 class RateLimitHeaders:

@@ -9,6 +9,7 @@ import pytest
 
 from bsk_conformance.reference_server import Parts, create_app
 from bsk_conformance.reference_server.projects import Projects
+from bsk_conformance.reference_server.routes.discovery import contract_openapi
 
 from .conftest import ALICE, Api
 
@@ -16,6 +17,12 @@ AUTHENTICATED = [("GET", "/me"), ("POST", "/auth/logout"), ("POST", "/auth/2fa/s
                  ("POST", "/auth/2fa/disable"), ("POST", "/api-keys"), ("GET", "/api-keys"), ("GET", "/api-keys/x"),
                  ("DELETE", "/api-keys/x"), ("GET", "/organization"), ("GET", "/projects"), ("POST", "/projects"),
                  ("GET", "/projects/x"), ("DELETE", "/projects/x")]
+
+#: Each path of the OpenAPI document and the methods it documents (the server serves exactly these).
+DOCUMENTED_METHODS = {
+    path: {method.upper() for method in item if method in {"get", "post", "put", "patch", "delete"}}
+    for path, item in contract_openapi()["paths"].items()
+}
 
 
 def assert_error_body(response: Any, status: int, code: str) -> None:
@@ -129,7 +136,18 @@ class TestRouting:
     def test_a_wrong_method_is_a_json_405(self, api: Api) -> None:
         response = api.http.put("/me")
         assert_error_body(response, 405, "method_not_allowed")
-        assert "GET" in response.headers["Allow"]
+        assert response.headers["Allow"] == "GET"
+
+    @pytest.mark.parametrize("path", [*DOCUMENTED_METHODS, "/_test/clock"])
+    def test_a_405_allows_every_method_of_its_path(self, api: Api, path: str) -> None:
+        """RFC 9110 §15.5.6: Allow lists the resource's methods, not those of
+        one of the routes that share its path (OPTIONS /api-keys once said POST)."""
+        served = DOCUMENTED_METHODS.get(path, {"GET", "POST"})
+        concrete = path.replace("{id}", "x")
+        for method in {"OPTIONS", "PUT", "PATCH", "GET", "POST", "DELETE"} - served:
+            response = api.http.request(method, concrete)
+            assert_error_body(response, 405, "method_not_allowed")
+            assert set(response.headers["Allow"].split(", ")) == served, (method, path)
 
     def test_no_generated_docs(self, api: Api) -> None:
         for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):

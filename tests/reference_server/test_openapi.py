@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.openapi_shared_responses import apply
+from tests.openapi_shared_responses import main as shared_main
 
 from .conftest import Api
 
@@ -74,3 +78,24 @@ def test_links_for_stateful_runs(document: dict[str, Any]) -> None:
     key_links = document["paths"]["/api-keys"]["post"]["responses"]["201"]["links"]
     assert key_links["GetApiKey"] == {**key_links["GetApiKey"], "operationId": "getApiKey",
                                       "parameters": {"path.id": "$response.body#/id"}}
+
+
+def test_every_shared_answer_is_referenced_where_it_can_occur(document: dict[str, Any]) -> None:
+    """Both credentials (400), a key out of budget (429), an oversized body (413):
+    tests/openapi_shared_responses.py adds them; the document is its output."""
+    assert apply(copy.deepcopy(document)) == document, "run python -m tests.openapi_shared_responses"
+    assert shared_main(["--check"]) == 0
+
+
+def test_the_shared_answers_script_restores_a_forgotten_one(document: dict[str, Any]) -> None:
+    forgetful = copy.deepcopy(document)
+    del forgetful["paths"]["/projects"]["post"]["responses"]["413"]
+    del forgetful["paths"]["/me"]["get"]["responses"]["429"]
+    assert apply(forgetful) == document
+
+
+def test_the_shared_answers_script_never_overwrites_another_answer(document: dict[str, Any]) -> None:
+    clashing = copy.deepcopy(document)
+    clashing["paths"]["/projects"]["post"]["responses"]["413"] = {"$ref": "#/components/responses/BadRequest"}
+    with pytest.raises(ValueError, match="POST /projects: 413"):
+        apply(clashing)
