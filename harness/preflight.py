@@ -136,7 +136,12 @@ def _connection_problem(target: Target, exc: httpx.TransportError) -> str | None
     if target.routed is None:
         return None
     route = target.routed.route_for(httpx.URL(target.base_url))
-    return explain_failure(exc, route, client_cert=bool(target.connection.client_cert))
+    return explain_failure(
+        exc,
+        route,
+        client_cert=bool(target.connection.client_cert),
+        certificate_requested=target.routed.certificate_requested,
+    )
 
 
 def _refused_by_gateway(target: Target, response: httpx.Response, what: str) -> None:

@@ -66,6 +66,7 @@ REFUSED_HEADERS = {
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_HANDSHAKE, _CERTIFICATE_REQUEST = 22, 13  # TLS content type and handshake message type (RFC 8446)
 _ENV_NAMES = {"http://": "HTTP_PROXY", "https://": "HTTPS_PROXY", "all://": "ALL_PROXY"}
 
 
@@ -242,10 +243,12 @@ def tls_facts(response: httpx.Response) -> TlsFacts | None:
     """The TLS version and the SHA-256 of the server's (leaf) certificate, DER,
     as `openssl x509 -fingerprint -sha256` prints it; None over plain HTTP."""
     stream = response.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    if ssl_object is None:
+    try:
+        ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+        # positional: httpcore hands out the low-level _ssl._SSLSocket, which takes no keywords
+        der = ssl_object.getpeercert(True) if ssl_object is not None else None
+    except (AttributeError, OSError, TypeError, ValueError):  # what the connection cannot tell is not recorded
         return None
-    der = ssl_object.getpeercert(binary_form=True)
     if not der:
         return None
     digest = hashlib.sha256(der).hexdigest().upper()
@@ -294,6 +297,19 @@ class RoutedTransport(httpx.BaseTransport):
                 self._pools[route.proxy] = self._pool(route.proxy)
         self._pools[None] = self._pool(None)
         self.tls: TlsFacts | None = None
+        # Whether a server ever sent a CertificateRequest. A server that wants a
+        # client certificate and gets none may just close the connection (no
+        # alert: TLS 1.3 then reads as "disconnected without a response"), so
+        # the handshake itself is the only reliable witness. CPython's
+        # `_msg_callback` is its TLS message tracing hook; without it the
+        # preflight falls back to the alert's text.
+        self.certificate_requested = False
+        if hasattr(self._context, "_msg_callback"):
+            self._context._msg_callback = self._observe_handshake
+
+    def _observe_handshake(self, connection, direction, version, content_type, msg_type, data) -> None:
+        if direction == "read" and msg_type == _CERTIFICATE_REQUEST and content_type == _HANDSHAKE:
+            self.certificate_requested = True
 
     def _pool(self, proxy: str | None) -> httpx.HTTPTransport:
         try:
@@ -377,7 +393,9 @@ def client_transport(
 # -- what went wrong ----------------------------------------------------------
 
 
-def explain_failure(exc: httpx.TransportError, route: Route, client_cert: bool) -> str | None:
+def explain_failure(
+    exc: httpx.TransportError, route: Route, client_cert: bool, certificate_requested: bool = False
+) -> str | None:
     """A one-line account of a TLS or proxy failure, naming what is missing;
     None when it is neither (the caller says "unreachable")."""
     verify = _find(exc, ssl.SSLCertVerificationError)
@@ -390,6 +408,11 @@ def explain_failure(exc: httpx.TransportError, route: Route, client_cert: bool) 
             "with --ca-bundle PATH (or SSL_CERT_FILE)"
         )
     text = " ".join(_first_line(e) for e in _chain(exc)).upper()
+    if certificate_requested and not client_cert:
+        return (
+            "TLS: the target asked for a client certificate and closed the connection without one: "
+            "give it with --client-cert CERT [--client-key KEY]"
+        )
     if "CERTIFICATE_REQUIRED" in text or ("HANDSHAKE_FAILURE" in text and not client_cert):
         if client_cert:
             return "TLS: the target asked for a client certificate and did not take the one given"
