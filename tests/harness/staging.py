@@ -134,14 +134,12 @@ def make_pki(directory: Path) -> Pki:
     )
 
 
-def server_tls(pki: Pki) -> dict[str, Any]:
-    """uvicorn's options for HTTPS that requires a client certificate from the CA."""
-    return {
-        "ssl_certfile": str(pki.server_cert),
-        "ssl_keyfile": str(pki.server_key),
-        "ssl_ca_certs": str(pki.ca),
-        "ssl_cert_reqs": ssl.CERT_REQUIRED,
-    }
+def server_tls(pki: Pki, *, client_certificate: bool = True) -> dict[str, Any]:
+    """uvicorn's options for HTTPS, requiring a client certificate from the CA or not."""
+    options: dict[str, Any] = {"ssl_certfile": str(pki.server_cert), "ssl_keyfile": str(pki.server_key)}
+    if client_certificate:
+        options.update(ssl_ca_certs=str(pki.ca), ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return options
 
 
 # -- the gateway ------------------------------------------------------------------
@@ -150,11 +148,12 @@ def server_tls(pki: Pki) -> dict[str, Any]:
 class Gateway:
     """ASGI middleware in front of the API: refuses, with a 403 page of its
     own (not the contract's error body), any request without the gateway
-    header; and notes from which address each request came."""
+    header (unless `token` is None); and notes from which address each
+    request came."""
 
-    def __init__(self, app: Any, token: str) -> None:
+    def __init__(self, app: Any, token: str | None) -> None:
         self.app = app
-        self.token = token.encode()
+        self.token = token.encode() if token is not None else None
         self.url = ""  # set once it is served
         self.peers: list[tuple[str, int]] = []
         self.refused = 0
@@ -167,7 +166,7 @@ class Gateway:
         headers = dict(scope["headers"])
         with self._lock:
             self.peers.append(tuple(scope["client"]))
-        if headers.get(GATEWAY_HEADER.lower().encode()) != self.token:
+        if self.token is not None and headers.get(GATEWAY_HEADER.lower().encode()) != self.token:
             with self._lock:
                 self.refused += 1
             body = b"<html><body><h1>403 Forbidden</h1>Access denied by the staging gateway.</body></html>"

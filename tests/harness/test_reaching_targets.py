@@ -57,6 +57,16 @@ def staging(pki, token):
         yield gateway
 
 
+@pytest.fixture(scope="module")
+def private_ca_target(pki):
+    """HTTPS with the private CA's certificate and nothing else in the way:
+    each of the first two measured problems, alone."""
+    recorder = Gateway(create_app(Settings(environment="test"), clock=OffsetClock()), None)
+    with BackgroundServer(recorder, tls=server_tls(pki, client_certificate=False)) as server:
+        recorder.url = server.url
+        yield recorder
+
+
 @pytest.fixture
 def proxy():
     with ForwardProxy() as running:
@@ -96,6 +106,38 @@ def _artifacts(run) -> str:
         if path.is_file():
             texts.append(path.read_text("utf-8", errors="replace"))
     return "\n".join(texts)
+
+
+# -- the three problems measured on the old code ---------------------------------
+
+
+def test_ca_bundle_trusts_a_private_ca(run_harness, private_ca_target, pki):
+    run = run_harness(
+        f"--target={private_ca_target.url}",
+        f"--target-profile={PROFILE}",
+        f"--ca-bundle={pki.ca}",
+        "--requirement=BSK-WIRE-005",
+        env=clean_env(),
+    )
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.result["verdict"] == "conformant"
+
+
+def test_https_proxy_from_the_environment_carries_every_exchange(run_harness, private_ca_target, pki, proxy):
+    """SSL_CERT_FILE, which the old code honoured too, so only the proxy is new."""
+    private_ca_target.peers.clear()
+    run = run_harness(
+        f"--target={private_ca_target.url}",
+        f"--target-profile={PROFILE}",
+        *SELECTION,
+        env=clean_env(HTTPS_PROXY=proxy.url, SSL_CERT_FILE=str(pki.ca)),
+    )
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.result["verdict"] == "conformant"
+    port = private_ca_target.url.rsplit(":", 1)[1]
+    assert proxy.requests and set(proxy.requests) == {f"CONNECT 127.0.0.1:{port} HTTP/1.1"}
+    # every request the server saw arrived on a connection the proxy opened
+    assert private_ca_target.peers and set(private_ca_target.peers) <= proxy.upstream_addresses
 
 
 # -- a conformant run with the options ------------------------------------------
@@ -173,17 +215,6 @@ def test_a_wrong_gateway_header_is_named_but_its_value_is_not_shown(run_harness,
 
 
 # -- proxies ---------------------------------------------------------------------
-
-
-def test_https_proxy_from_the_environment_carries_every_exchange(run_harness, staging, pki, token, proxy):
-    staging.peers.clear()
-    run = run_harness(*_options(staging, pki, token), env=clean_env(HTTPS_PROXY=proxy.url))
-    assert run.exit_code == 0, run.output[-3000:]
-    assert run.result["verdict"] == "conformant"
-    port = staging.url.rsplit(":", 1)[1]
-    assert proxy.requests and set(proxy.requests) == {f"CONNECT 127.0.0.1:{port} HTTP/1.1"}
-    # every request the server saw arrived on a connection the proxy opened
-    assert staging.peers and set(staging.peers) <= proxy.upstream_addresses
 
 
 def test_proxy_option_overrides_the_environment(run_harness, staging, pki, token, proxy):
