@@ -10,12 +10,15 @@ check, a gateway header and a forward proxy, reached as a user reaches it
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import socket
 
+import jsonschema
 import pytest
 
+from bsk_conformance import reports
 from bsk_conformance.reference_server import Settings, create_app
 from bsk_conformance.reference_server.background import BackgroundServer
 from bsk_conformance.reference_server.clock import OffsetClock
@@ -153,6 +156,7 @@ def test_conformant_over_mtls_with_gateway_header_and_the_certificate_recorded(r
     digest = hashlib.sha256(pki.server_der).hexdigest().upper()
     assert fingerprint["tlsCertificateSha256"] == ":".join(digest[i : i + 2] for i in range(0, 64, 2))
     assert fingerprint["tlsVersion"] in ("TLSv1.2", "TLSv1.3")
+    jsonschema.Draft202012Validator(json.loads(reports.schema_path().read_text())).validate(result)
     assert fingerprint["tlsCertificateSha256"] in run.output  # the terminal header shows it
     html = (run.report_dir / "conformance.html").read_text()
     assert fingerprint["tlsCertificateSha256"] in html and fingerprint["tlsVersion"] in html
