@@ -413,6 +413,12 @@ def explain_failure(
             "TLS: the target asked for a client certificate and closed the connection without one: "
             "give it with --client-cert CERT [--client-key KEY]"
         )
+    disconnected = isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)) or "EOF" in text
+    if certificate_requested and client_cert and disconnected:
+        return (
+            "TLS: the target asked for a client certificate and closed the connection after the one given: "
+            "is it issued by a CA the target trusts, and not expired?"
+        )
     if "CERTIFICATE_REQUIRED" in text or ("HANDSHAKE_FAILURE" in text and not client_cert):
         if client_cert:
             return "TLS: the target asked for a client certificate and did not take the one given"

@@ -203,6 +203,13 @@ def test_without_a_client_certificate_the_preflight_says_one_was_asked_for(run_h
     assert "--client-cert" in line
 
 
+def test_a_client_certificate_from_another_ca_is_named(run_harness, staging, pki, token, tmp_path):
+    stranger = make_pki(tmp_path)
+    options = [*_options(staging, pki, token, cert=False), f"--client-cert={stranger.client_combined}"]
+    run = run_harness(*options, env=clean_env())
+    _one_line_error(run, "TLS: the target asked for a client certificate and closed the connection after the one given")
+
+
 def test_without_the_gateway_header_the_refusal_is_the_gateways(run_harness, staging, pki, token):
     run = run_harness(*_options(staging, pki, token, header=False), env=clean_env())
     line = _one_line_error(run, "gateway refusal: GET /.well-known/jwks.json answered HTTP 403")

@@ -176,6 +176,9 @@ def test_tls_alerts_name_the_missing_piece():
     assert "asked for a client certificate" in explain_failure(
         disconnected, direct, client_cert=False, certificate_requested=True
     )
+    assert "closed the connection after the one given" in explain_failure(
+        disconnected, direct, client_cert=True, certificate_requested=True
+    )
 
 
 def test_proxy_credentials_are_secrets_and_never_displayed():
