@@ -234,6 +234,11 @@ def _connection_options(options: Any, profile_headers: tuple[tuple[str, str], ..
     now (files loaded, headers parsed) so a mistake is one usage line."""
     if options.client_key and not options.client_cert:
         _usage_error("--client-key needs --client-cert")
+    tls_only = [
+        flag for flag, given in (("--ca-bundle", options.ca_bundle), ("--client-cert", options.client_cert)) if given
+    ]
+    if tls_only and options.target.startswith("http://"):
+        _usage_error(f"{', '.join(tls_only)}: the target is http://, so there is no TLS connection to apply it to")
     if options.proxy:
         problem = check_proxy_url(options.proxy)
         if problem:

@@ -305,3 +305,9 @@ def test_gateway_header_from_the_profile_reaches_the_gateway(run_harness, stagin
     run = run_harness(*options, f"--target-profile={profile}", "--requirement=BSK-WIRE-005", env=clean_env())
     assert run.exit_code == 0, run.output[-3000:]
     assert token not in _artifacts(run)
+
+
+def test_tls_options_with_a_plain_http_target_are_a_usage_error(run_harness, pki):
+    run = run_harness("--target=http://127.0.0.1:9", f"--target-profile={PROFILE}", f"--ca-bundle={pki.ca}")
+    assert run.exit_code == 3, run.output[-3000:]
+    assert "--ca-bundle: the target is http://" in run.output
