@@ -73,6 +73,8 @@ class Redactor:
         self._forms: dict[str, str] = {}
         # longest first, so a token is never half-replaced by a shorter secret inside it
         self._by_length: list[str] = []
+        # headers secret by name for this run only (an operator's gateway headers) -> kind
+        self._secret_headers: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -101,6 +103,13 @@ class Redactor:
                     # a sorted insert, not a regex rebuild: a run meets thousands of
                     # tokens, and recompiling one alternation per new token is quadratic
                     bisect.insort(self._by_length, form, key=lambda f: -len(f))
+
+    def register_header(self, name: str, kind: str) -> None:
+        """Redact this header's value in every exchange, however short it is
+        (a value shorter than a registered secret's minimum is still hidden
+        where it is sent); register the value itself too, for free text."""
+        with self._lock:
+            self._secret_headers[name.lower()] = kind
 
     def known(self) -> dict[str, str]:
         with self._lock:
@@ -150,7 +159,7 @@ class Redactor:
         items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers.items()
         for name, value in items:
             lower = name.lower()
-            if lower in SECRET_HEADERS:
+            if lower in SECRET_HEADERS or lower in self._secret_headers:
                 value = self._header_secret(lower, value)
             else:
                 value = self.text(value)
@@ -178,7 +187,7 @@ class Redactor:
             return f"{scheme} {self.fingerprint(credential, kind)}" if credential else scheme
         if name in ("cookie", "set-cookie"):
             return re.sub(r"=([^;,\s]+)", lambda m: "=" + self._cookie(m.group(1)), value)
-        kind = self._secrets.get(value, "api-key")
+        kind = self._secrets.get(value) or self._secret_headers.get(name, "api-key")
         self.register(value, kind)
         return self.fingerprint(value, kind)
 

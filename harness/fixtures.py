@@ -36,6 +36,7 @@ from bsk_conformance.harness.preflight import PreflightError, run_preflight
 from bsk_conformance.harness.profile import Account, load_profile
 from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
 from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.transport import DIRECT, ConnectionSetupError
 from bsk_conformance.harness.verdicts import EXIT_USAGE, NotVerified
 
 
@@ -57,7 +58,16 @@ class TargetService:
         evidence = self._state.evidence
         if options.target:
             profile = load_profile(Path(options.target_profile))
-            target = Target(options.target, profile, evidence, timeout=options.request_timeout)
+            try:
+                target = Target(
+                    options.target,
+                    profile,
+                    evidence,
+                    timeout=options.request_timeout,
+                    connection=self._state.connection or DIRECT,
+                )
+            except ConnectionSetupError as exc:
+                raise PreflightError(str(exc), EXIT_USAGE) from None
         else:
             try:
                 factory = resolve_factory(options.reference_factory)

@@ -23,6 +23,15 @@ from bsk_conformance.harness.evidence import EvidenceLog, Redactor
 from bsk_conformance.harness.profile import ProfileError, load_profile
 from bsk_conformance.harness.requirements import Catalogue, CatalogueError, load_catalogue
 from bsk_conformance.harness.results import build_result, fold_phase, phase_outcome
+from bsk_conformance.harness.transport import (
+    KEY_PASSWORD_ENV,
+    ConnectionOptions,
+    ConnectionSetupError,
+    check_proxy_url,
+    merge_headers,
+    parse_header_line,
+    ssl_context,
+)
 from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
 
 pytest_plugins = ["bsk_conformance.harness.fixtures"]
@@ -51,6 +60,8 @@ class RunState:
     report_paths: dict[str, Path] = field(default_factory=dict)
     report_error: str | None = None
     service: Any = None  # harness.fixtures.TargetService, once a check asks for the target
+    connection: ConnectionOptions | None = None  # how a remote target is reached
+    target_fingerprint: dict | None = None  # TLS version and certificate of a remote target
 
 
 state_key = pytest.StashKey[RunState]()
@@ -108,6 +119,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="MODULE:CALLABLE",
         help="build the in-process server with this app factory (settings, clock) -> ASGI app",
     )
+    # reaching a real target (harness/transport.py); all need --target
+    group.addoption(
+        "--proxy",
+        metavar="URL",
+        help="reach the target through this proxy (http://, https:// or socks5://; user:password@ if it asks); "
+        "default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as httpx and curl read them",
+    )
+    group.addoption(
+        "--ca-bundle",
+        metavar="PATH",
+        help="trust only these CA certificates (PEM file or hashed directory) for the target's certificate: they "
+        "replace the default trust, as curl --cacert does (default: SSL_CERT_FILE, SSL_CERT_DIR, else certifi's "
+        "bundle). Verification is never turned off",
+    )
+    group.addoption(
+        "--client-cert", metavar="CERT", help="present this client certificate (PEM, with its key unless --client-key)"
+    )
+    group.addoption(
+        "--client-key",
+        metavar="KEY",
+        help=f"the client certificate's private key (PEM; if encrypted, its password in {KEY_PASSWORD_ENV})",
+    )
+    group.addoption(
+        "--target-header",
+        metavar="'NAME: VALUE'",
+        action="append",
+        default=[],
+        help="a header a gateway in front of the API wants, sent on every request to the target and to no other "
+        "origin; repeatable; its value is redacted everywhere (Authorization, X-API-Key and Cookie are refused)",
+    )
     # SHOULD failures fail the run with pytest's own --strict (pytest 9 owns the flag).
 
 
@@ -141,6 +182,19 @@ def pytest_configure(config: pytest.Config) -> None:
         _usage_error("--target needs --target-profile PATH (contract §7: environment and at least two accounts)")
     if options.target and not options.target.startswith(("http://", "https://")):
         _usage_error(f"--target must be an http:// or https:// URL, got {options.target!r}")
+    remote_only = [
+        flag
+        for flag, given in (
+            ("--proxy", options.proxy),
+            ("--ca-bundle", options.ca_bundle),
+            ("--client-cert", options.client_cert),
+            ("--client-key", options.client_key),
+            ("--target-header", options.target_header),
+        )
+        if given
+    ]
+    if remote_only and not options.target:
+        _usage_error(f"{', '.join(remote_only)}: only with --target (the in-process server is reached directly)")
     if options.target and options.reference_factory:
         _usage_error("--reference-factory builds the in-process server; it cannot be used with --target")
     unknown = [rid for rid in options.requirement if rid not in catalogue]
@@ -172,6 +226,36 @@ def pytest_configure(config: pytest.Config) -> None:
         state.target_label = options.target
         state.environment = profile.environment
         state.profile_digest = profile.digest
+        state.connection = _connection_options(options, profile.headers)
+
+
+def _connection_options(options: Any, profile_headers: tuple[tuple[str, str], ...]) -> ConnectionOptions:
+    """--proxy, --ca-bundle, --client-cert/-key and --target-header, checked
+    now (files loaded, headers parsed) so a mistake is one usage line."""
+    if options.client_key and not options.client_cert:
+        _usage_error("--client-key needs --client-cert")
+    tls_only = [
+        flag for flag, given in (("--ca-bundle", options.ca_bundle), ("--client-cert", options.client_cert)) if given
+    ]
+    if tls_only and options.target.startswith("http://"):
+        _usage_error(f"{', '.join(tls_only)}: the target is http://, so there is no TLS connection to apply it to")
+    if options.proxy:
+        problem = check_proxy_url(options.proxy)
+        if problem:
+            _usage_error(problem)
+    try:
+        headers = tuple(parse_header_line(line) for line in options.target_header)
+        connection = ConnectionOptions(
+            proxy=options.proxy,
+            ca_bundle=options.ca_bundle,
+            client_cert=options.client_cert,
+            client_key=options.client_key,
+            headers=merge_headers(profile_headers, headers),
+        )
+        ssl_context(connection)
+    except ConnectionSetupError as exc:
+        _usage_error(str(exc))
+    return connection
 
 
 class _XdistHooks:
@@ -230,11 +314,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state.service = service
     state.clock_mode = service.clock.name
     state.preflight_notes = service.preflight_notes
+    tls = service.target.tls if service.target is not None else None
+    state.target_fingerprint = tls.as_dict() if tls is not None else None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(
             f"bsk-conformance: target {state.target_label} ({state.environment}), clock: {state.clock_mode}"
         )
+        if tls is not None:
+            reporter.write_line(f"bsk-conformance: {tls.version}, server certificate SHA-256 {tls.certificate_sha256}")
         for note in service.preflight_notes:
             reporter.write_line(f"bsk-conformance: note: {note}")
         if getattr(config.option, "numprocesses", None):
@@ -408,6 +496,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         git_commit=_git_commit(),
         preflight_notes=state.preflight_notes,
         in_process=not config.option.target,
+        target_fingerprint=state.target_fingerprint,
     )
     state.result = result
     report_dir = Path(config.option.report_dir)

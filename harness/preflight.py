@@ -14,6 +14,7 @@ import httpx
 import pyotp
 
 from bsk_conformance.harness.target import Capabilities, Target
+from bsk_conformance.harness.transport import explain_failure
 from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE
 
 
@@ -34,15 +35,19 @@ class PreflightReport:
 def run_preflight(target: Target) -> PreflightReport:
     where = target.base_url
     try:
-        target.get("/.well-known/jwks.json")
-    except httpx.TimeoutException:
-        raise PreflightError(
-            f"target unreachable: {where} did not answer within the request timeout", EXIT_INCOMPLETE
-        ) from None
+        jwks = target.get("/.well-known/jwks.json")
     except httpx.TransportError as exc:
+        explained = _connection_problem(target, exc)
+        if explained:
+            raise PreflightError(explained, EXIT_INCOMPLETE) from None
+        if isinstance(exc, httpx.TimeoutException):
+            raise PreflightError(
+                f"target unreachable: {where} did not answer within the request timeout", EXIT_INCOMPLETE
+            ) from None
         raise PreflightError(
             f"target unreachable: cannot connect to {where} ({_reason(exc)})", EXIT_INCOMPLETE
         ) from None
+    _refused_by_gateway(target, jwks, "GET /.well-known/jwks.json")
 
     capabilities = Capabilities()
     notes: list[str] = []
@@ -76,6 +81,7 @@ def _organization_of(target: Target, account) -> str:
             f"target error: POST /auth/login for {account.email} answered HTTP {response.status_code}", EXIT_INCOMPLETE
         )
     if response.status_code != 200:
+        _refused_by_gateway(target, response, "POST /auth/login")
         error = _error_code(response)
         hint = ""
         if error == "two_factor_required":
@@ -123,6 +129,53 @@ def _has_clock_control(target: Target) -> bool:
         return "now" in response.json()
     except ValueError:
         return False
+
+
+def _connection_problem(target: Target, exc: httpx.TransportError) -> str | None:
+    """A TLS or proxy failure, named with what is missing (harness/transport.py)."""
+    if target.routed is None:
+        return None
+    route = target.routed.route_for(httpx.URL(target.base_url))
+    return explain_failure(
+        exc,
+        route,
+        client_cert=bool(target.connection.client_cert),
+        certificate_requested=target.routed.certificate_requested,
+    )
+
+
+def _refused_by_gateway(target: Target, response: httpx.Response, what: str) -> None:
+    """A 401, 403 or 407 without the contract's error body came from something
+    in front of the API, not from the API.
+
+    The contract (§2) makes every error of the API `{"error": code, "message":
+    text}`; a gateway or an access proxy answers with its own page. The JWKS
+    needs no credential at all (§3), so any refusal of it is not the API's."""
+    status = response.status_code
+    if status not in (401, 403, 407) or _has_contract_error_body(response):
+        return
+    if status == 407:
+        raise PreflightError(
+            f"proxy refusal: {what} answered HTTP 407: the proxy wants credentials; put user:password in the "
+            "proxy URL (--proxy or HTTPS_PROXY)",
+            EXIT_INCOMPLETE,
+        )
+    sent = [name for name, _ in target.connection.headers]
+    tried = f" (sent: {', '.join(sent)})" if sent else ""
+    raise PreflightError(
+        f"gateway refusal: {what} answered HTTP {status} without the contract's error body, so from something in "
+        f"front of the API: give the header it wants with --target-header 'Name: value' or [headers] in the "
+        f"profile{tried}",
+        EXIT_INCOMPLETE,
+    )
+
+
+def _has_contract_error_body(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), str) and isinstance(body.get("message"), str)
 
 
 def _error_code(response: httpx.Response) -> str | None:

@@ -6,8 +6,10 @@ import base64
 import binascii
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bsk_conformance.harness.transport import header_problem
 
 ENVIRONMENTS = ("test", "live")
 
@@ -32,6 +34,9 @@ class Profile:
     accounts: tuple[Account, ...]
     source: str
     digest: str = ""
+    # [headers]: what a gateway in front of the API wants on every request;
+    # secrets, so never in a repr
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def key_prefix(self) -> str:
@@ -53,14 +58,14 @@ def load_profile(path: Path) -> Profile:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     profile = parse_profile(data, source=str(path))
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
-    return Profile(profile.environment, profile.accounts, profile.source, digest)
+    return Profile(profile.environment, profile.accounts, profile.source, digest, profile.headers)
 
 
 def parse_profile(data: dict, source: str = "profile") -> Profile:
     problems: list[str] = []
-    unknown = set(data) - {"environment", "accounts"}
+    unknown = set(data) - {"environment", "accounts", "headers"}
     for name in sorted(unknown):
-        problems.append(f"{source}: unknown key '{name}' (expected environment and [[accounts]])")
+        problems.append(f"{source}: unknown key '{name}' (expected environment, [[accounts]] and [headers])")
     environment = data.get("environment")
     if environment not in ENVIRONMENTS:
         problems.append(f'{source}: environment must be "test" or "live", got {environment!r}')
@@ -92,9 +97,25 @@ def parse_profile(data: dict, source: str = "profile") -> Profile:
     emails = [a.email.lower() for a in accounts]
     if len(set(emails)) != len(emails):
         problems.append(f"{source}: the same email appears twice in [[accounts]]")
+    headers = _headers(data.get("headers", {}), source, problems)
     if problems:
         raise ProfileError("\n".join(problems))
-    return Profile(environment, tuple(accounts), source)
+    return Profile(environment, tuple(accounts), source, headers=headers)
+
+
+def _headers(table: object, source: str, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """`[headers]`: name = "value", as `--target-header "Name: value"` takes them."""
+    if not isinstance(table, dict):
+        problems.append(f"{source}: 'headers' must be a table of name = \"value\"")
+        return ()
+    headers = []
+    for name, value in table.items():
+        problem = header_problem(name, value, f"{source}: headers")
+        if problem:
+            problems.append(problem)
+        else:
+            headers.append((name, value.strip()))
+    return tuple(headers)
 
 
 def _is_base32(secret: object) -> bool:

@@ -92,6 +92,7 @@ def build_result(
     git_commit: str | None = None,
     preflight_notes: list[str] | None = None,
     in_process: bool = True,
+    target_fingerprint: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The schema-v1 document (docs/architecture.md)."""
     by_requirement: dict[str, list[dict]] = defaultdict(list)
@@ -121,7 +122,7 @@ def build_result(
     counts = {status: 0 for status in ("passed", "failed", "warning", "not_verified", "skipped", "error")}
     for entry in requirements:
         counts[entry["status"]] += 1
-    return {
+    result = {
         "schemaVersion": 1,
         "harnessVersion": harness_version,
         "contractVersion": contract_version,
@@ -147,6 +148,10 @@ def build_result(
         "gitCommit": git_commit,
         "preflightNotes": preflight_notes or [],
     }
+    if target_fingerprint:
+        # what was certified, precisely: the connection's TLS version and server certificate
+        result["targetFingerprint"] = dict(target_fingerprint)
+    return result
 
 
 def _section_key(section: str) -> tuple[int, str]:

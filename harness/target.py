@@ -3,7 +3,6 @@ recording HTTP client every suite uses to reach it."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ import httpx
 from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport
 from bsk_conformance.harness.profile import Account, Profile
+from bsk_conformance.harness.transport import DIRECT, ConnectionOptions, TlsFacts, client_transport
 
 _UNSET: Any = object()
 
@@ -43,22 +43,22 @@ class Target:
         timeout: float = 10.0,
         in_process: bool = False,
         transport: httpx.BaseTransport | None = None,
+        connection: ConnectionOptions = DIRECT,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.profile = profile
         self.evidence = evidence
         self.in_process = in_process
         self.capabilities = Capabilities()
+        self.connection = connection
         self.clock: ClockStrategy | None = None
-        # TCP_NODELAY: httpcore writes a request's head and body separately, and
-        # Nagle's algorithm meeting the server's delayed ACK stalls each request
-        # ~40 ms (measured: 44 ms a request on loopback without it)
-        inner = transport or httpx.HTTPTransport(
-            retries=0, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        # proxies, TLS trust, client certificate and gateway headers: harness/transport.py
+        stack, self.routed = client_transport(
+            connection, self.base_url, lambda inner: RecordingTransport(inner, evidence), transport
         )
         self.client = httpx.Client(
             base_url=self.base_url + "/",
-            transport=RecordingTransport(inner, evidence),
+            transport=stack,
             timeout=timeout,
             follow_redirects=False,
             headers={"user-agent": "bsk-conformance"},
@@ -67,6 +67,15 @@ class Target:
             evidence.redactor.register(account.password, "password")
             if account.totp_secret:
                 evidence.redactor.register(account.totp_secret, "totp-secret")
+        for name, _ in connection.headers:
+            evidence.redactor.register_header(name, "gateway-header")
+        for secret, kind in connection.secrets():
+            evidence.redactor.register(secret, kind)
+
+    @property
+    def tls(self) -> TlsFacts | None:
+        """The TLS version and server certificate of the first answer (None over HTTP)."""
+        return self.routed.tls if self.routed is not None else None
 
     # -- raw requests -------------------------------------------------------
 

@@ -24,8 +24,18 @@ class ServerStartError(RuntimeError):
 class BackgroundServer:
     """uvicorn on ``host:port`` (port 0 = any free port) in a daemon thread."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, start_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        start_timeout: float = 10.0,
+        tls: dict[str, Any] | None = None,
+    ) -> None:
         self.app = app
+        # uvicorn's ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_cert_reqs: serve HTTPS
+        self.tls = dict(tls or {})
         self.host = host
         self.port = port
         self.start_timeout = start_timeout
@@ -40,7 +50,7 @@ class BackgroundServer:
         if self._socket is None:
             raise RuntimeError("the server is not running")
         host, port = self._socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> BackgroundServer:
         if self._thread is not None:
@@ -65,6 +75,7 @@ class BackgroundServer:
             access_log=False,  # URLs could carry secrets; never log them
             lifespan="off",
             timeout_graceful_shutdown=1,
+            **self.tls,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="bsk-reference-server", daemon=True)

@@ -255,6 +255,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
     clock = str(result.get("clock", ""))
     meta: list[tuple[str, str, bool]] = [
         ("Target", _text(result.get("target"), 1000), True),
+        *((label, _text(value, 300), True) for label, value in model.fingerprint_items(result)),
         ("Environment", _text(result.get("environment"), 100), False),
         ("Clock mode", model.CLOCK_LABELS.get(clock, _text(clock, 100)), False),
         ("Contract version", _text(result.get("contractVersion"), 100), False),
@@ -273,6 +274,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
         "verdict_label": VERDICT_LABELS.get(verdict, _text(verdict, 40).upper()),
         "blurb": blurb,
         "target": _text(result.get("target"), 200),
+        "target_fingerprint": [(label, _text(value, 200)) for label, value in model.fingerprint_items(result)],
         "meta": meta,
         "cards": cards,
         "total": len(views),

@@ -114,3 +114,22 @@ def verify_hints(req: Mapping[str, Any]) -> list[str]:
     if not needs and req.get("verifiable") == "live-or-in-process":
         needs = ["live"]
     return [NEEDS_HINTS.get(n, f"provide: {n}") for n in needs]
+
+
+# targetFingerprint: what exactly was certified, shown beside the target.
+# Keys another harness version adds are shown under their own name.
+FINGERPRINT_LABELS: Final = {
+    "tlsVersion": "TLS version",
+    "tlsCertificateSha256": "Server certificate SHA-256",
+    "jwksSha256": "JWKS SHA-256",
+    "serverHeader": "Server header",
+}
+
+
+def fingerprint_items(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) for each entry of the result's targetFingerprint; the
+    values come partly from the target, so callers escape and cap them."""
+    fingerprint = result.get("targetFingerprint")
+    if not isinstance(fingerprint, Mapping):
+        return []
+    return [(FINGERPRINT_LABELS.get(str(key), str(key)), str(value)) for key, value in fingerprint.items()]

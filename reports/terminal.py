@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import model
+from .transcripts import clip, visible
 
 _LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit"}
 
@@ -23,6 +24,13 @@ def _id_lines(label: str, ids: list[str]) -> list[str]:
     text = ", ".join(ids)
     indent = " " * (len(label) + 2)
     return textwrap.wrap(text, width=100, initial_indent=f"{label}: ", subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _line(value: str, limit: int = 200) -> str:
+    """A value the target chose (a Server header), safe for a terminal: no
+    escape sequence or line break survives, and it is capped."""
+    text, note = clip(value, limit)
+    return visible(text).replace("\n", " ") + (" […]" if note else "")
 
 
 def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[str]:
@@ -39,6 +47,9 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     lines = [
         f"BSK conformance of {result.get('target')} (clock: {result.get('clock')}): {len(requirements)} requirements"
     ]
+    fingerprint = model.fingerprint_items(result)
+    if fingerprint:
+        lines.append("  target:    " + ", ".join(f"{label} {_line(value)}" for label, value in fingerprint))
     lines.append(f"  by status: {counts}")
     by_level = Counter(str(r.get("level")) for r in requirements)
     failed_by_level = Counter(str(r.get("level")) for r in requirements if r.get("status") in ("failed", "warning"))

@@ -32,7 +32,7 @@ class HarnessRun:
 def run_harness(tmp_path):
     """`run_harness(*args)` runs `pytest suites *args` in a subprocess."""
 
-    def run(*args: str, cwd: Path = ROOT, timeout: float = 600) -> HarnessRun:
+    def run(*args: str, cwd: Path = ROOT, timeout: float = 600, env: dict[str, str] | None = None) -> HarnessRun:
         report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
         command = [
             sys.executable,
@@ -48,7 +48,7 @@ def run_harness(tmp_path):
         ]
         if cwd != ROOT:
             command[3:4] = ["--pyargs", "bsk_conformance.suites"]
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
         return HarnessRun(done.returncode, done.stdout + done.stderr, report_dir)
 
     return run
