@@ -57,7 +57,9 @@ class TargetService:
         evidence = self._state.evidence
         if options.target:
             profile = load_profile(Path(options.target_profile))
-            target = Target(options.target, profile, evidence, timeout=options.request_timeout)
+            target = Target(
+                options.target, profile, evidence, timeout=options.request_timeout, limits=self._state.limits
+            )
         else:
             try:
                 factory = resolve_factory(options.reference_factory)
@@ -65,7 +67,12 @@ class TargetService:
                 raise PreflightError(str(exc), EXIT_USAGE) from None
             self.server = start(factory)
             target = Target(
-                self.server.url, self.server.profile, evidence, timeout=options.request_timeout, in_process=True
+                self.server.url,
+                self.server.profile,
+                evidence,
+                timeout=options.request_timeout,
+                in_process=True,
+                limits=self._state.limits,
             )
         self.target = target
         report = run_preflight(target)

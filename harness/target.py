@@ -11,6 +11,7 @@ import httpx
 
 from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport
+from bsk_conformance.harness.limits import ACCEPT_ENCODING, Limits
 from bsk_conformance.harness.profile import Account, Profile
 
 _UNSET: Any = object()
@@ -43,6 +44,7 @@ class Target:
         timeout: float = 10.0,
         in_process: bool = False,
         transport: httpx.BaseTransport | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.profile = profile
@@ -58,10 +60,12 @@ class Target:
         )
         self.client = httpx.Client(
             base_url=self.base_url + "/",
-            transport=RecordingTransport(inner, evidence),
+            # the deadline and the body cap live in the recording layer, around any inner transport
+            transport=RecordingTransport(inner, evidence, limits or Limits(request_timeout=timeout)),
             timeout=timeout,
             follow_redirects=False,
-            headers={"user-agent": "bsk-conformance"},
+            # only what the recording layer can inflate within the cap
+            headers={"user-agent": "bsk-conformance", "accept-encoding": ACCEPT_ENCODING},
         )
         for account in profile.accounts:
             evidence.redactor.register(account.password, "password")
