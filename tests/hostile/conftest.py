@@ -55,11 +55,11 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def hostile(upstream: str) -> Iterator[Any]:
-    """`hostile(behaviour, method, path, **options)` starts a proxy breaking that one endpoint."""
+    """`hostile({(method, path): behaviour}, **options)` starts a proxy breaking those endpoints."""
     started: list[Hostile] = []
 
-    def make(behaviour: str, method: str, path: str, **options: Any) -> Hostile:
-        proxy = Hostile(upstream, behaviour, method, path, **options).start()
+    def make(breaks: dict[tuple[str, str], str], **options: Any) -> Hostile:
+        proxy = Hostile(upstream, breaks, **options).start()
         started.append(proxy)
         return proxy
 

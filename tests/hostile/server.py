@@ -26,6 +26,7 @@ harness's memory, measured as a child's, does not include this server's).
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import socket
 import struct
 import threading
@@ -73,13 +74,13 @@ class Trap:
 @dataclass
 class Hostile:
     upstream: str  # http://127.0.0.1:port of the honest server
-    behaviour: str
-    method: str
-    path: str  # the broken endpoint, e.g. /organization (query ignored)
+    # (method, path pattern) -> behaviour; the pattern is an fnmatch one on
+    # the path after any prefix, e.g. ("GET", "/organization"), ("GET", "/projects/*")
+    breaks: dict[tuple[str, str], str]
     size: int = 1024 * 1024
     interval: float = 0.5
     trap: Trap = field(default_factory=Trap)
-    hits: int = 0
+    hits: dict[str, int] = field(default_factory=dict)
     url: str = ""
     trap_url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
@@ -88,13 +89,14 @@ class Hostile:
     _serving: asyncio.Task | None = None
 
     def __post_init__(self) -> None:
-        if self.behaviour not in BEHAVIOURS:
-            raise ValueError(f"unknown behaviour {self.behaviour!r}; one of {', '.join(BEHAVIOURS)}")
+        for behaviour in self.breaks.values():
+            if behaviour not in BEHAVIOURS:
+                raise ValueError(f"unknown behaviour {behaviour!r}; one of {', '.join(BEHAVIOURS)}")
 
     # -- life cycle ---------------------------------------------------------
 
     def start(self) -> Hostile:
-        if self.behaviour == "bomb":
+        if "bomb" in self.breaks.values():
             self._bomb_bytes = gzip_bomb(self.size)
         ready = threading.Event()
         self._loop = asyncio.new_event_loop()
@@ -156,9 +158,10 @@ class Hostile:
                 if name.strip().lower() == "content-length":
                     length = int(value.strip())
             body = await reader.readexactly(length) if length else b""
-            if method == self.method and urlsplit(target).path.endswith(self.path):
-                self.hits += 1
-                await getattr(self, "_" + self.behaviour)(writer)
+            behaviour = self._behaviour_for(method, urlsplit(target).path)
+            if behaviour is not None:
+                self.hits[behaviour] = self.hits.get(behaviour, 0) + 1
+                await getattr(self, "_" + behaviour)(writer)
             else:
                 await self._relay(head, body, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
@@ -167,6 +170,15 @@ class Hostile:
             raise
         finally:
             await _close(writer)
+
+    def _behaviour_for(self, method: str, path: str) -> str | None:
+        for (wanted, pattern), behaviour in self.breaks.items():
+            # the base URL may carry a prefix: match the pattern against the path's tail
+            if method == wanted and any(
+                fnmatch.fnmatchcase(path[i:], pattern) for i in range(len(path)) if path[i] == "/"
+            ):
+                return behaviour
+        return None
 
     async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
         parts = urlsplit(self.upstream)
