@@ -104,8 +104,8 @@ class Hostile:
         async def serve() -> None:
             main = await asyncio.start_server(self._handle, "127.0.0.1", 0)
             trap = await asyncio.start_server(self.trap.handle, "127.0.0.1", 0)
-            self.url = "http://127.0.0.1:%d" % main.sockets[0].getsockname()[1]
-            self.trap_url = "http://127.0.0.1:%d" % trap.sockets[0].getsockname()[1]
+            self.url = f"http://127.0.0.1:{main.sockets[0].getsockname()[1]}"
+            self.trap_url = f"http://127.0.0.1:{trap.sockets[0].getsockname()[1]}"
             ready.set()
             async with main, trap:
                 await asyncio.gather(main.serve_forever(), trap.serve_forever())
@@ -183,9 +183,8 @@ class Hostile:
     async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
         parts = urlsplit(self.upstream)
         up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
-        lines = [
-            line for line in head.split(b"\r\n") if line and not line.lower().startswith((b"connection:", b"keep-alive"))
-        ]
+        hop_by_hop = (b"connection:", b"keep-alive")
+        lines = [line for line in head.split(b"\r\n") if line and not line.lower().startswith(hop_by_hop)]
         up_writer.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body)
         await up_writer.drain()
         while chunk := await up_reader.read(65536):
@@ -233,9 +232,7 @@ class Hostile:
 
     async def _redirect(self, writer: asyncio.StreamWriter) -> None:
         location = f"{self.trap_url}/collect?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl&next=1"
-        writer.write(
-            f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode("latin-1")
-        )
+        writer.write(f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode("latin-1"))
         await writer.drain()
 
     async def _badbytes(self, writer: asyncio.StreamWriter) -> None:
@@ -270,9 +267,7 @@ class Hostile:
     async def _markup(self, writer: asyncio.StreamWriter) -> None:
         import json
 
-        body = json.dumps(
-            {"error": MARKUP, "message": MARKUP, MARKUP: MARKUP, "nested": {MARKUP: [MARKUP]}}
-        ).encode()
+        body = json.dumps({"error": MARKUP, "message": MARKUP, MARKUP: MARKUP, "nested": {MARKUP: [MARKUP]}}).encode()
         reason = MARKUP_HEADER.replace("\r", "").replace("\n", "")
         writer.write(
             (

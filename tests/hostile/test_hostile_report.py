@@ -32,8 +32,6 @@ def test_markup_from_the_target_is_shown_as_text_and_never_runs(hostile, tmp_pat
         assert browser.evaluate("typeof window.__pwned") == "undefined"
         assert browser.evaluate("document.querySelectorAll('#injected, img, iframe, object, embed').length") == 0
         assert browser.evaluate("document.scripts.length") == 1  # the report's own, allowed by the CSP hash
-        assert browser.evaluate(
-            "document.querySelector('meta[http-equiv=Content-Security-Policy]') !== null"
-        )
+        assert browser.evaluate("document.querySelector('meta[http-equiv=Content-Security-Policy]') !== null")
         assert not [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
         assert browser.console_errors() == []

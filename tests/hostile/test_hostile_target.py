@@ -74,9 +74,7 @@ def test_a_compression_bomb_stops_at_the_cap_decoded(hostile, tmp_path: Path) ->
         assert "read stopped at 1,048,577 bytes decoded" in check["message"], check["message"]
 
 
-def test_a_reset_mid_body_errs_a_redirect_fails_and_nothing_reaches_the_other_origin(
-    hostile, tmp_path: Path
-) -> None:
+def test_a_reset_mid_body_errs_a_redirect_fails_and_nothing_reaches_the_other_origin(hostile, tmp_path: Path) -> None:
     proxy = hostile({BROKEN: "redirect", ("GET", "/api-keys"): "reset"})
     run = run_harness(proxy.url, tmp_path / "report", *SELECT, bound=BOUND)
     assert_ended_well(run)
@@ -109,7 +107,13 @@ def test_bad_bytes_and_bad_headers_fail_or_err_that_check_with_a_sentence(hostil
     )
     select = ("--requirement", "BSK-EP-003", "--requirement", "BSK-EP-002")
     run = run_harness(
-        proxy.url, tmp_path / "report", *select, "--requirement", "BSK-EP-006", "--requirement", "BSK-EP-007",
+        proxy.url,
+        tmp_path / "report",
+        *select,
+        "--requirement",
+        "BSK-EP-006",
+        "--requirement",
+        "BSK-EP-007",
         bound=BOUND,
     )
     assert_ended_well(run)
