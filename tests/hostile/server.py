@@ -113,6 +113,7 @@ class Hostile:
         def run() -> None:
             loop = self._loop
             assert loop is not None
+            asyncio.set_event_loop(loop)
             self._serving = loop.create_task(serve())
             try:
                 loop.run_until_complete(self._serving)
@@ -122,7 +123,8 @@ class Hostile:
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="bsk-hostile", daemon=True)
