@@ -15,6 +15,7 @@ whatever inner transport it wraps, so these limits hold for any transport.
 from __future__ import annotations
 
 import json
+import queue
 import socket
 import threading
 import time
@@ -265,8 +266,7 @@ def run_exchange(
 
     caught = request.extensions["trace"]
     caught.outcome = outcome  # type: ignore[attr-defined]
-    # a daemon: a worker stuck in a read must never keep the process alive
-    threading.Thread(target=work, name="bsk-exchange", daemon=True).start()
+    _WORKERS.submit(work)
     if not done.wait(max(deadline - now(), 0.0)):
         stop.set()
         _interrupt(outcome.socket)
@@ -288,6 +288,36 @@ def run_exchange(
     limits.answered()
     assert outcome.response is not None and outcome.body is not None
     return outcome.response, outcome.body, elapsed
+
+
+class _Workers:
+    """Daemon threads that run exchanges, reused: starting a thread per
+    exchange costs more than the exchange on loopback. Daemons, because a
+    worker stuck in a read must never keep the process alive; one that is
+    abandoned at a deadline is simply not counted idle until it returns."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1  # an idle worker will take it
+        self._tasks.put(task)
+        if spawn:
+            threading.Thread(target=self._serve, name="bsk-exchange", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self._tasks.get()()
+            with self._lock:
+                self._idle += 1
+
+
+_WORKERS = _Workers()
 
 
 class _SocketCatcher:
