@@ -26,6 +26,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from bsk_conformance.harness.limits import (
+    Limits,
+    NotJSON,
+    ResponseTooLarge,
+    run_exchange,
+    size,
+)
+from bsk_conformance.harness.limits import now as real_now
+
 BODY_CAP = 16 * 1024  # bytes of a body kept as evidence; the rest is dropped with a note
 
 # JSON fields whose value is a secret, whatever else they hold, and the kind
@@ -161,13 +170,23 @@ class Redactor:
             lower = name.lower()
             if lower in SECRET_HEADERS or lower in self._secret_headers:
                 value = self._header_secret(lower, value)
+            elif lower in ("location", "content-location"):
+                value = self.url(value)  # a redirect may carry a token in its query or userinfo
             else:
                 value = self.text(value)
             out[lower] = value if lower not in out else f"{out[lower]}, {value}"
         return out
 
     def url(self, url: str) -> str:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:  # not a URL a parser accepts (a target's Location may be anything)
+            return self.text(url)
+        if password:
+            userinfo, _, host = parts.netloc.rpartition("@")
+            user = userinfo.partition(":")[0]
+            parts = parts._replace(netloc=f"{user}:{self.fingerprint(password, 'password')}@{host}")
         if parts.query:
             query = []
             for name, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -175,7 +194,9 @@ class Redactor:
                     self.register(value, "token")
                     value = self.fingerprint(value, self._secrets.get(value, "token"))
                 query.append((name, value))
-            parts = parts._replace(query=urlencode(query, safe="«»:"))
+            # the fingerprints' «» stay readable, not percent-encoded
+            encoded = urlencode(query, safe=":").replace("%C2%AB", "«").replace("%C2%BB", "»")
+            parts = parts._replace(query=encoded)
         return self.text(urlunsplit(parts))
 
     def _header_secret(self, name: str, value: str) -> str:
@@ -331,48 +352,117 @@ class EvidenceLog:
         return exchange
 
 
-class RecordingTransport(httpx.BaseTransport):
-    """An httpx transport that records every exchange into the evidence log."""
+class TargetResponse(httpx.Response):
+    """An answer of the target, as the recording layer hands it on: its body
+    already read (capped), and `json()` failing the check with a sentence
+    when the body is not JSON, instead of a decoder's traceback."""
 
-    def __init__(self, inner: httpx.BaseTransport, log: EvidenceLog) -> None:
+    shown_location: str | None = None  # the Location header, redacted
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return super().json(**kwargs)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+            raise NotJSON(
+                f"{self.request.method} {self.request.url.path}: expected a JSON body; observed HTTP "
+                f"{self.status_code} with {_content_type(self)} that is not JSON ({_first_line(exc)})",
+                "",
+                0,
+            ) from None
+
+
+def _content_type(response: httpx.Response) -> str:
+    value = response.headers.get("content-type")
+    return f"Content-Type {value!r}" if value else "no Content-Type"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+class RecordingTransport(httpx.BaseTransport):
+    """An httpx transport that records every exchange into the evidence log,
+    within the run's limits (harness/limits.py): a deadline for the whole
+    exchange and a cap on the body, whatever the inner transport is."""
+
+    def __init__(self, inner: httpx.BaseTransport, log: EvidenceLog, limits: Limits | None = None) -> None:
         self._inner = inner
         self._log = log
+        self.limits = limits or Limits()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request_body = request.read()
-        started, t0 = time.time(), time.perf_counter()
+        started, t0 = time.time(), real_now()
+        cap = self.limits.max_response_bytes
         try:
-            response = self._inner.handle_request(request)
-            body = response.read()
+            response, body, elapsed = run_exchange(self._inner, request, self.limits)
         except httpx.TransportError as exc:
-            self._log.record_exchange(
-                method=request.method,
-                url=str(request.url),
-                request_headers=request.headers,
-                request_body=request_body,
-                status=None,
-                response_headers={},
-                response_body=b"",
-                started=started,
-                duration=time.perf_counter() - t0,
-                error=f"{type(exc).__name__}: {exc}",
-            )
+            self._record(request, request_body, None, {}, b"", started, real_now() - t0, exc)
             raise
-        self._log.record_exchange(
+        self._record(
+            request,
+            request_body,
+            response.status_code,
+            response.headers,
+            body.content[:cap],
+            started,
+            elapsed,
+            None,
+            over_cap=body.over_cap,
+        )
+        if body.over_cap:
+            raise ResponseTooLarge(
+                f"{request.method} {request.url.path}: expected an answer within --max-response-bytes "
+                f"({size(cap)}); observed HTTP {response.status_code} with a body past it: read stopped at "
+                f"{size(body.decoded_bytes)} decoded from {size(body.wire_bytes)} on the wire"
+            )
+        answer = TargetResponse(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(b""),
+            extensions=response.extensions,
+            request=request,
+        )
+        # the body is already read and decoded: setting it here means httpx
+        # neither reads the (closed) stream again nor decodes the body twice
+        answer._content = body.content
+        location = response.headers.get("location")
+        if location is not None:
+            answer.shown_location = self._log.redactor.url(location)
+        # already read, so the client never closes the stream, which is what
+        # would set `.elapsed` (schemathesis and users read it)
+        answer.elapsed = timedelta(seconds=elapsed)
+        return answer
+
+    def _record(
+        self,
+        request: httpx.Request,
+        request_body: bytes,
+        status: int | None,
+        headers: httpx.Headers | Mapping[str, str],
+        body: bytes,
+        started: float,
+        duration: float,
+        exc: BaseException | None,
+        over_cap: bool = False,
+    ) -> None:
+        exchange = self._log.record_exchange(
             method=request.method,
             url=str(request.url),
             request_headers=request.headers,
             request_body=request_body,
-            status=response.status_code,
-            response_headers=response.headers,
+            status=status,
+            response_headers=headers,
             response_body=body,
             started=started,
-            duration=time.perf_counter() - t0,
+            duration=duration,
+            error=f"{type(exc).__name__}: {exc}" if exc is not None else None,
         )
-        # already read, so the client never closes the stream, which is what
-        # would set `.elapsed` (schemathesis and users read it)
-        response.elapsed = timedelta(seconds=time.perf_counter() - t0)
-        return response
+        if over_cap:
+            exchange.truncated = True
+            exchange.note = (exchange.note + "; " if exchange.note else "") + (
+                f"body abandoned past --max-response-bytes ({size(self.limits.max_response_bytes)})"
+            )
 
     def close(self) -> None:
         self._inner.close()

@@ -22,7 +22,12 @@ def describe(response: httpx.Response) -> str:
     body = response.text.strip().replace("\n", " ")
     if len(body) > _BODY_QUOTE:
         body = body[:_BODY_QUOTE] + "…"
-    return f"HTTP {response.status_code}" + (f" {body}" if body else "")
+    shown = f"HTTP {response.status_code}" + (f" {body}" if body else "")
+    if 300 <= response.status_code < 400:
+        # a redirect is never followed; where it pointed is part of the finding
+        location = getattr(response, "shown_location", None) or response.headers.get("location")
+        shown += f" (redirect to {location}, not followed)" if location else " (redirect without a Location)"
+    return shown
 
 
 def fail(expected: str, observed: str, context: str | None = None) -> None:

@@ -65,6 +65,7 @@ class TargetService:
                     evidence,
                     timeout=options.request_timeout,
                     connection=self._state.connection or DIRECT,
+                    limits=self._state.limits,
                 )
             except ConnectionSetupError as exc:
                 raise PreflightError(str(exc), EXIT_USAGE) from None
@@ -75,7 +76,12 @@ class TargetService:
                 raise PreflightError(str(exc), EXIT_USAGE) from None
             self.server = start(factory)
             target = Target(
-                self.server.url, self.server.profile, evidence, timeout=options.request_timeout, in_process=True
+                self.server.url,
+                self.server.profile,
+                evidence,
+                timeout=options.request_timeout,
+                in_process=True,
+                limits=self._state.limits,
             )
         self.target = target
         report = run_preflight(target)

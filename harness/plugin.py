@@ -20,6 +20,13 @@ from bsk_conformance import CONTRACT_VERSION, __version__
 from bsk_conformance import suites as suites_package
 from bsk_conformance.harness.clock import MODES
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
+from bsk_conformance.harness.limits import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RUN_TIMEOUT,
+    DEFAULT_UNRESPONSIVE_AFTER,
+    Limits,
+)
 from bsk_conformance.harness.profile import ProfileError, load_profile
 from bsk_conformance.harness.requirements import Catalogue, CatalogueError, load_catalogue
 from bsk_conformance.harness.results import build_result, fold_phase, phase_outcome
@@ -32,7 +39,7 @@ from bsk_conformance.harness.transport import (
     parse_header_line,
     ssl_context,
 )
-from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
+from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, NotVerified, exit_code
 
 pytest_plugins = ["bsk_conformance.harness.fixtures"]
 
@@ -62,6 +69,7 @@ class RunState:
     service: Any = None  # harness.fixtures.TargetService, once a check asks for the target
     connection: ConnectionOptions | None = None  # how a remote target is reached
     target_fingerprint: dict | None = None  # TLS version and certificate of a remote target
+    limits: Limits = field(default_factory=Limits)  # deadlines and caps (harness/limits.py)
 
 
 state_key = pytest.StashKey[RunState]()
@@ -109,7 +117,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--list-requirements", action="store_true", help="print the requirement catalogue with coverage, then exit"
     )
     group.addoption(
-        "--request-timeout", metavar="SECONDS", type=float, default=10.0, help="per-request timeout (default 10)"
+        "--request-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help="the longest one exchange may take, connect to the last byte of the answer (default 10)",
+    )
+    group.addoption(
+        "--run-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_RUN_TIMEOUT,
+        help="the longest the whole run may take; checks not run by then are not verified (default 900)",
+    )
+    group.addoption(
+        "--max-response-bytes",
+        metavar="N",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        help="the largest body read from the target, on the wire or decoded (default 10485760, 10 MB)",
+    )
+    group.addoption(
+        "--unresponsive-after",
+        metavar="N",
+        type=int,
+        default=DEFAULT_UNRESPONSIVE_AFTER,
+        help="after N timeouts in a row the target is judged unresponsive and the remaining checks "
+        "are not run (default 3; 0: never)",
     )
     group.addoption(
         "--fuzz-examples", metavar="N", type=int, default=25, help="schema-fuzzing examples per operation (default 25)"
@@ -172,6 +206,12 @@ def pytest_configure(config: pytest.Config) -> None:
         _usage_error("--real-time-budget must be zero or more seconds")
     if options.request_timeout <= 0:
         _usage_error("--request-timeout must be more than zero seconds")
+    if options.run_timeout <= 0:
+        _usage_error("--run-timeout must be more than zero seconds")
+    if options.max_response_bytes < 1024:
+        _usage_error("--max-response-bytes must be at least 1024")
+    if options.unresponsive_after < 0:
+        _usage_error("--unresponsive-after must be zero (never) or more")
     if options.fuzz_examples < 1:
         _usage_error("--fuzz-examples must be at least 1")
     if options.target_profile and not options.target:
@@ -204,7 +244,15 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
     redactor = Redactor(run_key)
-    state = RunState(catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None)
+    limits = Limits(
+        request_timeout=options.request_timeout,
+        max_response_bytes=options.max_response_bytes,
+        unresponsive_after=options.unresponsive_after,
+        run_timeout=options.run_timeout,
+    )
+    state = RunState(
+        catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None, limits=limits
+    )
     config.stash[state_key] = state
     if state.is_controller:
         config.pluginmanager.register(_CheckCollector(state), "bsk-conformance-collector")
@@ -421,6 +469,18 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     with state.evidence.collecting() as bucket:
         item.stash[bucket_key] = bucket
         return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Past the run deadline, or once the target is judged unresponsive, a
+    check still gets its record, not verified with the reason, and ends
+    before its fixtures reach the target."""
+    if phases_key not in item.stash:
+        return
+    reason = item.config.stash[state_key].limits.run_expired()
+    if reason is not None:
+        raise NotVerified(reason)
 
 
 @pytest.hookimpl(wrapper=True)

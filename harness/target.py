@@ -10,6 +10,7 @@ import httpx
 
 from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport
+from bsk_conformance.harness.limits import ACCEPT_ENCODING, Limits
 from bsk_conformance.harness.profile import Account, Profile
 from bsk_conformance.harness.transport import DIRECT, ConnectionOptions, TlsFacts, client_transport
 
@@ -44,6 +45,7 @@ class Target:
         in_process: bool = False,
         transport: httpx.BaseTransport | None = None,
         connection: ConnectionOptions = DIRECT,
+        limits: Limits | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.profile = profile
@@ -54,14 +56,19 @@ class Target:
         self.clock: ClockStrategy | None = None
         # proxies, TLS trust, client certificate and gateway headers: harness/transport.py
         stack, self.routed = client_transport(
-            connection, self.base_url, lambda inner: RecordingTransport(inner, evidence), transport
+            connection,
+            self.base_url,
+            # the deadline and the body cap live in the recording layer, around any inner transport
+            lambda inner: RecordingTransport(inner, evidence, limits or Limits(request_timeout=timeout)),
+            transport,
         )
         self.client = httpx.Client(
             base_url=self.base_url + "/",
             transport=stack,
             timeout=timeout,
             follow_redirects=False,
-            headers={"user-agent": "bsk-conformance"},
+            # only what the recording layer can inflate within the cap
+            headers={"user-agent": "bsk-conformance", "accept-encoding": ACCEPT_ENCODING},
         )
         for account in profile.accounts:
             evidence.redactor.register(account.password, "password")
