@@ -406,6 +406,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         git_commit=_git_commit(),
         preflight_notes=state.preflight_notes,
         in_process=not config.option.target,
+        target_fingerprint=state.service.fingerprint if state.service is not None else None,
     )
     state.result = result
     report_dir = Path(config.option.report_dir)
