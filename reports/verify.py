@@ -262,9 +262,10 @@ def verify_bundle(
     _check_signature(members, manifest, public_key, key_name, out)
     if manifest is not None:
         _check_members(members, manifest, out)
-    if REPORT in members:
-        _check_report(members[REPORT], manifest, out)
-    elif manifest is None:
+    report = members.get(REPORT)
+    if report is not None and not (report.damaged and manifest is not None):  # else already said, by member
+        _check_report(report, manifest, out)
+    elif report is None and manifest is None:
         out.problems.append(f"{REPORT}: missing from the archive")
     return out
 
