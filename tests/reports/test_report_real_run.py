@@ -31,7 +31,7 @@ def _run(report_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
             "-m",
             "pytest",
             "--pyargs",
-            "suites",
+            "bsk_conformance.suites",
             "-p",
             "no:cacheprovider",
             "-q",
@@ -83,7 +83,7 @@ def test_diff_flags_the_regression_of_a_faulty_server(honest: Path, tmp_path: Pa
         [
             sys.executable,
             "-m",
-            "reports",
+            "bsk_conformance.reports",
             "diff",
             "--json",
             str(honest / "conformance.json"),
