@@ -51,6 +51,7 @@ class TargetService:
         self.target: Target | None = None
         self.clock = None
         self.preflight_notes: list[str] = []
+        self.fingerprint: dict[str, Any] | None = None
         self.registry: TwoFactorRegistry | None = None
 
     def open(self) -> Target:
@@ -86,6 +87,7 @@ class TargetService:
         self.target = target
         report = run_preflight(target)
         self.preflight_notes = [n for n in report.notes if not target.in_process]
+        self.fingerprint = report.fingerprint
         self.clock = self._clock_strategy(options, target)
         target.clock = self.clock
         self.registry = TwoFactorRegistry(target, self.clock)

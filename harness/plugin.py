@@ -556,7 +556,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         git_commit=_git_commit(),
         preflight_notes=state.preflight_notes,
         in_process=not config.option.target,
-        target_fingerprint=state.target_fingerprint,
+        target_fingerprint=_fingerprint(state),
     )
     state.result = result
     report_dir = Path(config.option.report_dir)
@@ -571,6 +571,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = exit_code(
         result["verdict"], warnings=result["summary"]["warning"], strict=bool(getattr(config.option, "strict", False))
     )
+
+
+def _fingerprint(state: RunState) -> dict | None:
+    """The preflight's JWKS digest and Server header, with the TLS facts of the connection."""
+    fingerprint = dict(state.service.fingerprint or {}) if state.service is not None else {}
+    fingerprint.update(state.target_fingerprint or {})
+    return fingerprint or None
 
 
 def _write_reports(result: dict, report_dir: Path) -> dict[str, Path]:

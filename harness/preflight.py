@@ -8,7 +8,9 @@ one clear line and an exit code, never a wall of failing checks.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pyotp
@@ -30,6 +32,8 @@ class PreflightError(Exception):
 class PreflightReport:
     capabilities: Capabilities
     notes: list[str] = field(default_factory=list)
+    # conformance.json's targetFingerprint: what was tested, for a certificate's manifest
+    fingerprint: dict[str, Any] | None = None
 
 
 def run_preflight(target: Target) -> PreflightReport:
@@ -70,7 +74,28 @@ def run_preflight(target: Target) -> PreflightReport:
             "no clock control (GET /_test/clock): time-dependent checks need --real-time-budget or are not verified"
         )
     target.capabilities = capabilities
-    return PreflightReport(capabilities, notes)
+    return PreflightReport(capabilities, notes, target_fingerprint(target, jwks))
+
+
+SERVER_HEADER_CAP = 200
+
+
+def target_fingerprint(target: Target, jwks: httpx.Response) -> dict[str, Any]:
+    """What identifies the deployment that was tested, from the one JWKS fetch.
+
+    The JWKS digest names the signing keys (public by design); the Server
+    header is the target's own words, so capped and passed through the
+    redactor like all recorded text. The TLS fields stay null for http.
+    """
+    server = jwks.headers.get("server")
+    if server is not None:
+        server = target.evidence.redactor.text(server[:SERVER_HEADER_CAP])
+    return {
+        "jwksSha256": hashlib.sha256(jwks.content).hexdigest() if jwks.status_code == 200 else None,
+        "serverHeader": server,
+        "tlsCertificateSha256": None,
+        "tlsVersion": None,
+    }
 
 
 def _organization_of(target: Target, account) -> str:

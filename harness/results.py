@@ -16,7 +16,8 @@ import pytest
 
 from bsk_conformance.harness.evidence import Redactor
 from bsk_conformance.harness.requirements import Catalogue
-from bsk_conformance.harness.verdicts import NotVerified, requirement_status, run_verdict
+from bsk_conformance.harness.verdicts import NotVerified, requirement_status
+from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
 
 MESSAGE_CAP = 4000
 # when several phases of one check disagree, the worst decides
@@ -92,7 +93,7 @@ def build_result(
     git_commit: str | None = None,
     preflight_notes: list[str] | None = None,
     in_process: bool = True,
-    target_fingerprint: dict[str, str] | None = None,
+    target_fingerprint: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The schema-v1 document (docs/architecture.md)."""
     by_requirement: dict[str, list[dict]] = defaultdict(list)
@@ -119,10 +120,7 @@ def build_result(
                 ],
             }
         )
-    counts = {status: 0 for status in ("passed", "failed", "warning", "not_verified", "skipped", "error")}
-    for entry in requirements:
-        counts[entry["status"]] += 1
-    result = {
+    result: dict[str, Any] = {
         "schemaVersion": 1,
         "harnessVersion": harness_version,
         "contractVersion": contract_version,
@@ -131,17 +129,8 @@ def build_result(
         "clock": clock,
         "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "durationSeconds": round(duration, 3),
-        "verdict": run_verdict(
-            (r["level"], r["status"]) for r in requirements if r["applicable"] or r["status"] != "not_verified"
-        ),
-        "summary": {
-            "passed": counts["passed"],
-            "failed": counts["failed"],
-            "warning": counts["warning"],
-            "notVerified": counts["not_verified"],
-            "skipped": counts["skipped"],
-            "error": counts["error"],
-        },
+        "verdict": verdict_of(requirements),
+        "summary": summary_of(requirements),
         "requirements": requirements,
         "catalogueDigest": catalogue.digest,
         "profileDigest": profile_digest,
@@ -149,7 +138,7 @@ def build_result(
         "preflightNotes": preflight_notes or [],
     }
     if target_fingerprint:
-        # what was certified, precisely: the connection's TLS version and server certificate
+        # what was certified, precisely: the JWKS, the Server header, TLS version and certificate
         result["targetFingerprint"] = dict(target_fingerprint)
     return result
 

@@ -10,9 +10,23 @@ SHOULD or MAY is a warning, never a failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
+
+# The folding rules are shared with `bsk-conformance verify`, which recomputes a
+# bundled report's statuses and verdict; they live in the report package, which
+# never imports the harness.
+from bsk_conformance.reports.verdict_rules import requirement_status, run_verdict
+
+__all__ = [
+    "CHECK_OUTCOMES",
+    "STATUSES",
+    "CheckFailed",
+    "NotVerified",
+    "exit_code",
+    "not_verified",
+    "requirement_status",
+    "run_verdict",
+]
 
 CHECK_OUTCOMES = ("passed", "failed", "not_verified", "skipped", "error")
 STATUSES = ("passed", "failed", "warning", "not_verified", "skipped", "error")
@@ -43,34 +57,6 @@ class NotVerified(pytest.skip.Exception):  # type: ignore[misc,name-defined]
 def not_verified(reason: str) -> None:
     """Stop the current check and report it as not verified, with the reason."""
     raise NotVerified(reason)
-
-
-def requirement_status(level: str, outcomes: Iterable[str]) -> str:
-    """Fold the outcomes of a requirement's checks into its status.
-
-    A single failing check decides (a rule broken once is broken); otherwise an
-    error or a not-verified check keeps the requirement from passing.
-    """
-    seen = set(outcomes)
-    if not seen or seen == {"skipped"}:
-        return "skipped"
-    if "failed" in seen:
-        return "failed" if level == "MUST" else "warning"
-    if "error" in seen:
-        return "error"
-    if "not_verified" in seen:
-        return "not_verified"
-    return "passed"
-
-
-def run_verdict(statuses: Iterable[tuple[str, str]]) -> str:
-    """The verdict from (level, status) pairs of every requirement."""
-    pairs = list(statuses)
-    if any(level == "MUST" and status == "failed" for level, status in pairs):
-        return "non-conformant"
-    if any(level == "MUST" and status in ("not_verified", "error") for level, status in pairs):
-        return "incomplete"
-    return "conformant"
 
 
 def exit_code(verdict: str, *, warnings: int, strict: bool) -> int:

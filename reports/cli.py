@@ -1,12 +1,17 @@
-"""``bsk-conformance``: baseline diffs and other work on conformance.json files.
+"""``bsk-conformance``: baseline diffs, certification bundles and matrices of conformance.json files.
 
     bsk-conformance diff OLD.json NEW.json [--json]   exit 1 on a regression
     bsk-conformance validate conformance.json          exit 0 if it is schema v1
     bsk-conformance render conformance.json [--report-dir DIR]
     bsk-conformance schema                             print the JSON Schema's path
+    bsk-conformance keygen [-o STEM]                   write STEM.key and STEM.pub (Ed25519)
+    bsk-conformance bundle REPORT_DIR -o cert.zip [--sign-key KEY]
+    bsk-conformance verify cert.zip [--public-key PUB] exit 1 when it does not verify
+    bsk-conformance matrix A.json B.json ... -o matrix.html [--json matrix.json]
 
-Unreadable or invalid input exits 2 with one line on stderr, never a traceback,
-so a CI log says what is wrong with which file.
+Unreadable or invalid input exits 2 (diff, validate, render) or 3 (keygen,
+bundle, verify, matrix: the harness's own code for unusable input) with one
+line on stderr, never a traceback, so a CI log says what is wrong with which file.
 """
 
 from __future__ import annotations
@@ -23,12 +28,22 @@ from .json_report import InvalidResult, load, schema_path
 EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
+#: keygen, bundle, verify and matrix: the input cannot be used (as the harness's exit 3)
+EXIT_UNUSABLE = 3
 
 PROG = "bsk-conformance"
 
 
 class _InputError(Exception):
     """A file the user named could not be used; the message names it."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _unusable(message: str) -> _InputError:
+    return _InputError(message, EXIT_UNUSABLE)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -80,6 +95,69 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from .signing import KeyProblem, write_key_pair
+
+    private, public = Path(f"{args.output}.key"), Path(f"{args.output}.pub")
+    try:
+        key_id = write_key_pair(private, public)
+    except KeyProblem as exc:
+        raise _unusable(str(exc)) from None
+    print(f"private key: {private} (keep it secret; mode 0600)")
+    print(f"public key:  {public} (publish it; buyers verify with it)")
+    print(f"key ID:      {key_id}")
+    return EXIT_OK
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle import BundleError, make_bundle
+    from .signing import KeyProblem, load_private_key
+
+    try:
+        key = load_private_key(args.sign_key) if args.sign_key is not None else None
+        made = make_bundle(args.report_dir, args.output, sign_key=key)
+    except (KeyProblem, BundleError) as exc:
+        raise _unusable(str(exc)) from None
+    sealed = ", ".join(entry["name"] for entry in made.manifest["members"])
+    signed = f"signed with key {made.key_id}" if made.key_id else "UNSIGNED (hash-sealed only; give --sign-key to sign)"
+    print(f"{made.path}: {made.manifest['verdict']}, {sealed} sealed, {signed}")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .archive import UnusableArchive
+    from .signing import KeyProblem, load_public_key
+    from .verify import Unverifiable, format_lines, verify_bundle
+
+    try:
+        key = load_public_key(args.public_key) if args.public_key is not None else None
+        found = verify_bundle(args.bundle, public_key=key, key_name=str(args.public_key))
+    except (KeyProblem, UnusableArchive, Unverifiable) as exc:
+        raise _unusable(str(exc)) from None
+    print("\n".join(format_lines(str(args.bundle), found)))
+    return EXIT_OK if found.ok else EXIT_REGRESSION
+
+
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from . import matrix
+
+    entries = []
+    for spec in args.reports:
+        name, path = matrix.parse_spec(spec)
+        try:
+            entries.append(matrix.Entry(name, path, _load(path)))
+        except _InputError as exc:
+            raise _unusable(str(exc)) from None
+    json_path = args.json if args.json is not None else args.output.with_suffix(".json")
+    try:
+        written = matrix.write_matrix(entries, args.output, json_path)
+    except matrix.MatrixError as exc:
+        raise _unusable(str(exc)) from None
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Work with BSK conformance reports (conformance.json, schema v1)."
@@ -108,6 +186,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the path of the JSON Schema for conformance.json v1")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser("keygen", help="write an Ed25519 key pair for signing bundles")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="bsk-signing",
+        metavar="STEM",
+        help="write STEM.key and STEM.pub (default: bsk-signing)",
+    )
+    p.set_defaults(func=_cmd_keygen)
+
+    p = sub.add_parser("bundle", help="pack a run's reports into a hash-sealed (optionally signed) zip")
+    p.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="the run's --report-dir")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="cert.zip")
+    p.add_argument("--sign-key", type=Path, metavar="KEY", help="sign the manifest with this Ed25519 private key")
+    p.set_defaults(func=_cmd_bundle)
+
+    p = sub.add_parser("verify", help="check a bundle: hashes, signature, schema, recomputed verdict; exit 1 if not")
+    p.add_argument("bundle", type=Path, metavar="cert.zip")
+    p.add_argument(
+        "--public-key", type=Path, metavar="PUB", help="the signer's public key: without it a signature is not checked"
+    )
+    p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("matrix", help="one page comparing several runs: requirements by implementations")
+    p.add_argument(
+        "reports", nargs="+", metavar="[NAME=]conformance.json", help="the runs, in column order; NAME labels a column"
+    )
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="matrix.html")
+    p.add_argument("--json", type=Path, default=None, metavar="matrix.json", help="the JSON twin (default: beside -o)")
+    p.set_defaults(func=_cmd_matrix)
     return parser
 
 
@@ -118,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except _InputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exc.exit_code
     except BrokenPipeError:
         # Output piped into `head`: not an error of ours.
         sys.stderr.close()

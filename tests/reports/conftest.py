@@ -24,3 +24,25 @@ def result() -> dict[str, Any]:
 def large_result() -> dict[str, Any]:
     """300 requirements, six 64 KiB hostile exchanges per check (about 150 MB of evidence)."""
     return make_large_result()
+
+
+class RealRuns:
+    """Real harness runs (real_runs.py), each made at most once per test session, on demand."""
+
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._done: dict[str, Path] = {}
+
+    def __call__(self, *names: str) -> dict[str, Path]:
+        from real_runs import run_all
+
+        missing = tuple(name for name in names if name not in self._done)
+        if missing:
+            self._done.update(run_all(self._base, missing))
+        return {name: self._done[name] for name in names}
+
+
+@pytest.fixture(scope="session")
+def real_runs(tmp_path_factory: pytest.TempPathFactory) -> RealRuns:
+    """``real_runs("reference", "<variant>", ...)`` -> report directories of real runs, shared by the session."""
+    return RealRuns(tmp_path_factory.mktemp("real-runs"))

@@ -83,7 +83,7 @@ def test_diff_flags_the_regression_of_a_faulty_server(honest: Path, tmp_path: Pa
         [
             sys.executable,
             "-m",
-            "reports",
+            "bsk_conformance.reports",
             "diff",
             "--json",
             str(honest / "conformance.json"),

@@ -1,0 +1,76 @@
+"""The rules that turn check outcomes into statuses and statuses into a verdict.
+
+Written once, here: the harness folds every run with them
+(``harness/verdicts.py`` re-exports them, ``harness/results.py`` calls
+:func:`verdict_of`), and ``bsk-conformance verify`` recomputes a bundled
+report's statuses and verdict with them, so a report edited after the run
+cannot agree with itself. They live in ``reports/`` because the report package
+never imports the harness (it is what a buyer installs to check a bundle).
+
+Standard library only, and cheap to import: the pytest plugin loads it at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+#: The keys of conformance.json's ``summary`` object, by requirement status.
+SUMMARY_KEYS: Final = {
+    "passed": "passed",
+    "failed": "failed",
+    "warning": "warning",
+    "not_verified": "notVerified",
+    "skipped": "skipped",
+    "error": "error",
+}
+
+
+def requirement_status(level: str, outcomes: Iterable[str]) -> str:
+    """Fold the outcomes of a requirement's checks into its status.
+
+    A single failing check decides (a rule broken once is broken); otherwise an
+    error or a not-verified check keeps the requirement from passing. A broken
+    SHOULD or MAY is a warning, never a failure.
+    """
+    seen = set(outcomes)
+    if not seen or seen == {"skipped"}:
+        return "skipped"
+    if "failed" in seen:
+        return "failed" if level == "MUST" else "warning"
+    if "error" in seen:
+        return "error"
+    if "not_verified" in seen:
+        return "not_verified"
+    return "passed"
+
+
+def run_verdict(statuses: Iterable[tuple[str, str]]) -> str:
+    """The verdict from (level, status) pairs of every requirement that counts."""
+    pairs = list(statuses)
+    if any(level == "MUST" and status == "failed" for level, status in pairs):
+        return "non-conformant"
+    if any(level == "MUST" and status in ("not_verified", "error") for level, status in pairs):
+        return "incomplete"
+    return "conformant"
+
+
+def counts_toward_verdict(requirement: Mapping[str, Any]) -> bool:
+    """False for a requirement no target of this kind could show (``applicable``
+    false) that stayed not verified: it does not make the run incomplete."""
+    return requirement.get("applicable", True) is not False or requirement.get("status") != "not_verified"
+
+
+def verdict_of(requirements: Iterable[Mapping[str, Any]]) -> str:
+    """The run's verdict from its schema-v1 requirement entries (``level``, ``status``, ``applicable``)."""
+    return run_verdict((str(r["level"]), str(r["status"])) for r in requirements if counts_toward_verdict(r))
+
+
+def summary_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """conformance.json's ``summary``: how many requirements ended in each status."""
+    counts = dict.fromkeys(SUMMARY_KEYS.values(), 0)
+    for requirement in requirements:
+        key = SUMMARY_KEYS.get(str(requirement.get("status")))
+        if key is not None:
+            counts[key] += 1
+    return counts
