@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bsk_conformance.harness.expect import expect
-from bsk_conformance.harness.verdicts import CheckFailed, not_verified
+from bsk_conformance.harness.verdicts import CheckFailed, PreconditionFailed, not_verified
 from ._attacks import (
     P256_ORDER,
     PEM_FORM,
@@ -76,7 +76,7 @@ def _published_keys_or_void(target, header: dict) -> list[dict]:
     try:
         return keys_for(target, header) or published_keys(target)
     except CheckFailed as exc:
-        raise RuntimeError(f"precondition: the JWKS is needed to build this attack: {exc}") from None
+        raise PreconditionFailed(f"the JWKS this attack is built from could not be read: {exc}") from None
 
 
 @pytest.mark.requirement("BSK-JWT-001")
