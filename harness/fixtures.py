@@ -30,14 +30,14 @@ from bsk_conformance.harness.clock import (
     OffClockStrategy,
     RealClockStrategy,
 )
-from bsk_conformance.harness.expect import expect_status
+from bsk_conformance.harness.expect import describe, expect_status
 from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
 from bsk_conformance.harness.preflight import PreflightError, run_preflight
 from bsk_conformance.harness.profile import Account, load_profile
 from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.transport import DIRECT, ConnectionSetupError
-from bsk_conformance.harness.verdicts import EXIT_USAGE, NotVerified
+from bsk_conformance.harness.verdicts import EXIT_USAGE, CleanupFailed, NotVerified, PreconditionFailed
 
 
 class TargetService:
@@ -198,7 +198,7 @@ def resources(target: Target, two_factor_registry: TwoFactorRegistry) -> Iterato
     yield made
     problems = made.cleanup()
     if problems:
-        raise AssertionError("could not delete what the check created: " + "; ".join(problems))
+        raise CleanupFailed("could not delete what the check created: " + "; ".join(problems))
 
 
 @dataclass
@@ -249,7 +249,7 @@ def two_factor(
     expect_status(setup, 200, context="2FA setup (POST /auth/2fa/setup)")
     secret = setup.json().get("secret")
     if not isinstance(secret, str):
-        raise AssertionError("2FA setup answered no secret")
+        raise PreconditionFailed("the target's 2FA setup (POST /auth/2fa/setup) answered no secret", setup)
     target.evidence.redactor.register(secret, "totp-secret")
     enable = session.post("/auth/2fa/enable", json={"code": two_factor_registry.next_code(alice, secret)})
     expect_status(enable, 204, context="2FA enable (POST /auth/2fa/enable)")
@@ -268,14 +268,16 @@ def _turn_off(target: Target, registry: TwoFactorRegistry, account: TwoFactorAcc
     session = registry.login(account.account)
     response = session.post("/auth/2fa/disable", json={"code": account.fresh_code()})
     if response.status_code != 204:
-        raise AssertionError(f"could not turn 2FA off again for {account.account.email}: HTTP {response.status_code}")
+        raise CleanupFailed(
+            f"the target refused to turn 2FA off again for {account.account.email}: {describe(response)}"
+        )
     registry.set(account.account, None)
     session.logout()
     # a disable that answers 204 and leaves 2FA on would strand the account
     # for every later check: prove it is off
     login = target.login(account.account)
     if login.status_code != 200:
-        raise AssertionError(
+        raise CleanupFailed(
             f"2FA disable answered 204 but {account.account.email} still cannot log in without a code "
             f"(HTTP {login.status_code})"
         )

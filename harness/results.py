@@ -16,7 +16,12 @@ import pytest
 
 from bsk_conformance.harness.evidence import Redactor
 from bsk_conformance.harness.requirements import Catalogue
-from bsk_conformance.harness.verdicts import NotVerified, requirement_status
+from bsk_conformance.harness.verdicts import (
+    CleanupFailed,
+    NotVerified,
+    PreconditionFailed,
+    requirement_status,
+)
 from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
 
 MESSAGE_CAP = 4000
@@ -32,6 +37,16 @@ def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
         error = excinfo.value
         if isinstance(error, NotVerified):
             outcome, message = "not_verified", error.reason
+        elif isinstance(error, PreconditionFailed):
+            # the target's fault, but not the rule under check: neither a verdict nor a harness problem
+            outcome, message = "error", f"precondition failed: {error}"
+        elif isinstance(error, CleanupFailed):
+            judged = _verdict_behind(error) if call.when == "call" else None
+            if judged is not None:
+                # a cleanup in a `finally` raised over the check's own failure: keep the verdict
+                outcome, message = "failed", f"{judged or 'assertion failed'}\n(also: cleanup failed: {error})"
+            else:
+                outcome, message = "error", f"cleanup failed: {error}"
         elif isinstance(error, pytest.skip.Exception):
             outcome, message = "not_verified", f"the check was skipped: {getattr(error, 'msg', error)}"
         elif isinstance(error, AssertionError):
@@ -50,6 +65,16 @@ def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
         if len(message) > MESSAGE_CAP:
             message = message[:MESSAGE_CAP] + " [… truncated]"
     return {"when": call.when, "outcome": outcome, "message": message, "duration": call.duration}
+
+
+def _verdict_behind(error: BaseException) -> str | None:
+    """The message of a failed assertion that `error` was raised while handling, if any."""
+    context = error.__context__
+    while context is not None:
+        if isinstance(context, AssertionError):
+            return str(context)
+        context = context.__context__
+    return None
 
 
 def _transport_problem(error: httpx.TransportError) -> str:

@@ -76,6 +76,16 @@ class TwoFactorRegistry:
         """The target's notion of now, which TOTP codes are computed for."""
         return self._clock.now()
 
+    def last_step(self, account: Account) -> int | None:
+        """The latest TOTP step this run may have spent for the account."""
+        return self._last_step.get(account.email)
+
+    def spend(self, account: Account, step: int) -> None:
+        """Count `step` as spent, before a code of it is sent that the target
+        may accept: a server that accepts a step refuses it and every earlier
+        one afterwards, so `next_code` must move past it."""
+        self._last_step[account.email] = max(step, self._last_step.get(account.email, step))
+
     def next_code(self, account: Account, secret: str | None = None) -> str:
         """A code from a TOTP step this account has not used yet.
 

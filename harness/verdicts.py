@@ -3,13 +3,16 @@
 A check ends in one of: passed, failed (the target broke the rule),
 not_verified (the harness could not establish the fact: no clock control, no
 second account...), skipped (left out by selection) or error (the harness or
-the target's transport failed: the rule was neither shown kept nor broken).
+the target's transport failed, the target broke a precondition of the check
+(`PreconditionFailed`) or undoing the check failed (`CleanupFailed`): the rule
+was neither shown kept nor broken).
 A requirement's status folds its checks' outcomes with its level: a broken
 SHOULD or MAY is a warning, never a failure.
 """
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 # The folding rules are shared with `bsk-conformance verify`, which recomputes a
@@ -40,6 +43,27 @@ EXIT_USAGE = 3
 
 class CheckFailed(AssertionError):
     """The target broke the rule under check; the message says expected vs observed."""
+
+
+class PreconditionFailed(Exception):
+    """The target broke something a check needs before it can judge its rule
+    (a fresh login or refresh refused, the genuine token no longer accepted):
+    the check ends in error, naming the target's answer, never in a verdict.
+
+    Not an AssertionError on purpose: it must never read as the rule broken."""
+
+    def __init__(self, message: str, response: httpx.Response | None = None) -> None:
+        if response is not None:
+            from bsk_conformance.harness.expect import describe  # expect imports this module
+
+            message = f"{message}: {describe(response)}"
+        super().__init__(message)
+        self.response = response
+
+
+class CleanupFailed(Exception):
+    """Undoing what a check did (keys, projects, 2FA, a locked account) failed:
+    reported as a cleanup failure, never as the verdict of the rule under check."""
 
 
 class NotVerified(pytest.skip.Exception):  # type: ignore[misc,name-defined]

@@ -65,6 +65,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from bsk_conformance.harness.evidence import SECRET_FIELDS, EvidenceLog, Exchange
 from bsk_conformance.harness.expect import describe, expect_json_object, expect_status
 from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.verdicts import CleanupFailed
 
 CHECKS: dict[str, Callable] = {
     "not_a_server_error": not_a_server_error,
@@ -285,10 +286,6 @@ class Fuzzer:
             access, refresh = body.get("accessToken"), body.get("refreshToken")
             if isinstance(access, str) and isinstance(refresh, str):
                 self._sessions.append((access, refresh))
-
-
-class CleanupFailed(RuntimeError):
-    """What the fuzzer made could not be removed: an error, never a verdict."""
 
 
 def unshare_secrets(value: Any, secret: bool = False) -> Any:

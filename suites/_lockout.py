@@ -19,6 +19,7 @@ import httpx
 
 from bsk_conformance.harness.expect import describe, expect, expect_error, fail
 from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.verdicts import CleanupFailed
 
 # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds; the contract uses delay-seconds.
 _DELAY_SECONDS = re.compile(r"^[0-9]+$")
@@ -123,4 +124,4 @@ def lockouts_fixture(target, clock, two_factor_registry) -> Iterator[Lockouts]:
     yield guard
     problems = guard.release()
     if problems:
-        raise AssertionError("an account locked by this check could not be restored: " + "; ".join(problems))
+        raise CleanupFailed("an account locked by this check could not be restored: " + "; ".join(problems))

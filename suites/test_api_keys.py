@@ -8,7 +8,10 @@
    "Unknown, malformed, revoked and expired keys: 401 invalid_api_key."
 
 Metadata may show at most 8 characters of a secret (inside `prefix`), so any
-9 consecutive secret characters anywhere but the creation answer are a leak.
+9 consecutive secret characters anywhere but the creation answer are a leak;
+and a metadata value holding a piece of its key's secret is a leak however
+short, down to a "last four" hint, once the same field does so for two keys
+(suites/_keys.py, SHORTEST_PIECE, says why two).
 Keys go through `resources`, so they are revoked even when a check fails.
 """
 
@@ -21,11 +24,16 @@ import pytest
 
 from bsk_conformance.harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status, fail
 from bsk_conformance.harness.verdicts import not_verified
+
 from ._keys import (
     DISPLAYED_SECRET_CHARS,
     KEY_SHAPE,
     SCOPES,
+    alnum_runs,
+    confirmed_pieces,
+    describe_pieces,
     documented_prefix,
+    metadata_pieces,
     random_secret,
     rfc3339,
     shows_secret,
@@ -44,6 +52,23 @@ def _metadata_without_secret(response, key: str, target, context: str) -> dict:
     shown = shows_secret(response.text, key, target.profile)
     expect(shown is None, "no part of the key beyond its prefix", f"the answer holds {shown}", context)
     return body
+
+
+def _two_keys(user, resources) -> list[tuple[dict, set[str]]]:
+    """Two keys, each with the runs the client sent creating it (its name and
+    scopes: echoing them is not showing the key)."""
+    made = []
+    for _ in range(2):
+        name, scopes = resources.unique_name("key"), ["organization:read"]
+        made.append((resources.create_key(user, scopes=scopes, name=name), alnum_runs(" ".join([name, *scopes]))))
+    return made
+
+
+def _expect_no_pieces(pieces: dict[str, dict[str, int]], context: str) -> None:
+    """No field holds a piece of its own key's secret, for both keys (§3: nothing of the secret beyond prefix)."""
+    confirmed = confirmed_pieces(pieces)
+    expect(not confirmed, "no metadata value (prefix aside) holding a piece of its key's secret, however short",
+           describe_pieces(confirmed), context)
 
 
 def _timestamp(value: object) -> float:
@@ -78,39 +103,52 @@ def test_creation_answers_201_with_the_key_and_its_metadata(user, resources):
 
 @pytest.mark.requirement("BSK-KEY-002")
 def test_get_by_id_never_shows_the_key(user, resources, target):
-    created = resources.create_key(user, scopes=["organization:read"])
     context = "GET /api-keys/{id} of a key just created"
-    body = _metadata_without_secret(user.get(f"/api-keys/{created['id']}"), created["key"], target, context)
-    expect("key" not in body, 'no "key" field', f"fields {sorted(body)}", context)
-    expect(body.get("id") == created["id"], "the key's own metadata", f"id {body.get('id')!r}", context)
+    pieces = {}
+    for created, sent in _two_keys(user, resources):
+        body = _metadata_without_secret(user.get(f"/api-keys/{created['id']}"), created["key"], target, context)
+        expect("key" not in body, 'no "key" field', f"fields {sorted(body)}", context)
+        expect(body.get("id") == created["id"], "the key's own metadata", f"id {body.get('id')!r}", context)
+        pieces[created["key"]] = metadata_pieces(body, created["key"], target.profile, sent)
+    _expect_no_pieces(pieces, f"{context}, two keys")
 
 
 @pytest.mark.requirement("BSK-KEY-003")
 def test_list_never_shows_the_key(user, resources, target):
-    created = resources.create_key(user, scopes=["organization:read"])
-    context = "GET /api-keys after creating a key"
-    body = _metadata_without_secret(user.get("/api-keys"), created["key"], target, context)
+    made = _two_keys(user, resources)
+    context = "GET /api-keys after creating two keys"
+    response = user.get("/api-keys")
+    for created, _ in made:
+        body = _metadata_without_secret(response, created["key"], target, context)
     items = body.get("data")
     expect(isinstance(items, list) and all(isinstance(i, dict) for i in items), '"data": a list of key metadata',
            repr(items)[:200], context)
     with_key = [i.get("id") for i in items if "key" in i]
     expect(not with_key, 'no item with a "key" field', f"{len(with_key)} item(s) with one", context)
-    expect(any(i.get("id") == created["id"] for i in items), "the key just created among the items",
-           f"{len(items)} items without it", context)
+    pieces = {}
+    for created, sent in made:
+        own = [i for i in items if i.get("id") == created["id"]]
+        expect(bool(own), "each key just created among the items", f"{len(items)} items without one of them", context)
+        pieces[created["key"]] = metadata_pieces(own[0], created["key"], target.profile, sent)
+    _expect_no_pieces(pieces, context)
 
 
 @pytest.mark.requirement("BSK-KEY-004")
 @pytest.mark.runs_last
 def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user, resources, target):
     """Judges the whole run: every response after a key's creation, in every
-    check, must not hold that key nor 9+ consecutive characters of its secret.
+    check, must not hold that key nor 9+ consecutive characters of its secret,
+    and no metadata field may hold a piece of its own key's secret for two keys.
 
     It runs last (suites/conftest.py) and first makes traffic of its own (get,
-    list, use, revoke, use again) so it has something to judge even when run
-    alone. Under pytest-xdist each worker scans its own traffic, and this check
-    judges only the traffic of the worker that runs it."""
+    list, use, revoke, use again; two keys, so metadata is judged by value)
+    so it has something to judge even when run alone. Under pytest-xdist each
+    worker scans its own traffic, and this check judges only the traffic of the
+    worker that runs it."""
     created = resources.create_key(user, scopes=["organization:read", "projects:read"])
+    second = resources.create_key(user, scopes=["organization:read"])
     user.get(f"/api-keys/{created['id']}")
+    user.get(f"/api-keys/{second['id']}")
     user.get("/api-keys")
     _use(target, created["key"])
     _use(target, created["key"], "/organization")
@@ -122,7 +160,8 @@ def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user
         raise RuntimeError(f"the key-leak scanner failed: {key_leak_scanner.problems[0]}")
     expect(key_leak_scanner.issued > 0, "at least one key issued and watched", "none", "key-leak scanner")
     expect(not key_leak_scanner.leaks,
-           "no response after a key's creation holding the key or more than 8 characters of its secret",
+           "no response after a key's creation holding the key or more than 8 characters of its secret, "
+           "and no metadata field holding a piece of its key's secret",
            f"{len(key_leak_scanner.leaks)} did: {key_leak_scanner.describe()}",
            f"{key_leak_scanner.responses_scanned} responses scanned, {key_leak_scanner.issued} keys issued")
 

@@ -32,6 +32,7 @@ from bsk_conformance.harness.inprocess import resolve_factory
 from bsk_conformance.harness.profile import Profile
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.verdicts import not_verified
+
 from ._wire import is_rfc3339_utc, timestamp
 
 CLOCK = "/_test/clock"

@@ -22,7 +22,15 @@ import secrets
 import httpx
 import pytest
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status, fail
+from bsk_conformance.harness.expect import (
+    describe,
+    expect,
+    expect_error,
+    expect_fields,
+    expect_json_object,
+    expect_status,
+    fail,
+)
 from bsk_conformance.harness.profile import Account
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]

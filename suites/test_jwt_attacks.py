@@ -18,8 +18,9 @@ claims) live in fixtures/attack-vectors/jwt.json.
 
 Expired `exp` is BSK-TOK-004: a genuine token presented after the clock has
 passed its exp. A genuinely signed token with a future `nbf` cannot be had
-from a target whose clock only moves forward; in-process the harness rewinds
-the server's clock instead (BSK-JWT-012).
+from a target whose clock only moves forward, and a forged one shows nothing
+about `nbf` (any signature check refuses it); in-process the harness sets the
+server's clock back instead, and remotely BSK-JWT-012 is not verified.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bsk_conformance.harness.expect import expect
-from bsk_conformance.harness.verdicts import CheckFailed, not_verified
+from bsk_conformance.harness.verdicts import CheckFailed, PreconditionFailed, not_verified
+
 from ._attacks import (
     P256_ORDER,
     PEM_FORM,
@@ -76,7 +78,7 @@ def _published_keys_or_void(target, header: dict) -> list[dict]:
     try:
         return keys_for(target, header) or published_keys(target)
     except CheckFailed as exc:
-        raise RuntimeError(f"precondition: the JWKS is needed to build this attack: {exc}") from None
+        raise PreconditionFailed(f"the JWKS this attack is built from could not be read: {exc}") from None
 
 
 @pytest.mark.requirement("BSK-JWT-001")
@@ -126,6 +128,12 @@ def _altered_signatures(token: Jws) -> list[tuple[str, bytes]]:
         ("extended by one zero byte", signature + b"\0"),
         ("bytes reversed", signature[::-1]),
     ]
+    if token.alg == "EdDSA":
+        # S + L: RFC 8032 §5.1.7 rejects any S >= L, so unlike the ECDSA twin (BSK-JWT-015,
+        # a SHOULD by §8) this one is simply altered
+        twin = malleated(token.alg, signature)
+        if twin is not None:
+            altered.append(("S + L, the non-canonical EdDSA twin", twin))
     return [(label, raw) for label, raw in altered if raw != signature]
 
 
@@ -137,17 +145,33 @@ def test_altered_signature_is_refused(user):
     attack(user, [(f"signature {label}", token.token(signature=raw)) for label, raw in _altered_signatures(token)])
 
 
+TWIN_ACCEPTED = (
+    "the target accepted the ECDSA twin (r, n - s) of its own ES256 signature, a signature it never issued "
+    "for that token ({answer}). RFC 7518 leaves the twin valid and contract §8 (v1.1) allows accepting it, "
+    "but refusing it (accepting only low-S signatures, s <= n/2) is better: every "
+    "token then has exactly one valid encoding, so anyone holding a token cannot mint a second, different "
+    "token string that a deny-list, replay cache or audit log keyed on the token's bytes or hash does not recognise"
+)
+
+
 @pytest.mark.requirement("BSK-JWT-015")
-def test_malleated_signature_is_refused(user):
+def test_ecdsa_twin_signature_is_refused(user):
     """ECDSA signatures are malleable: (r, n - s) verifies whenever (r, s) does,
-    and many JWT libraries accept both. §8 counts any signature whose decoded
-    bytes differ as altered, so the twin must be refused too (a separate
-    requirement, so that a target failing only this is told exactly that)."""
+    and most JOSE libraries accept both. Contract §8 (v1.1) makes refusing the
+    twin a SHOULD; the message says what was accepted and why refusing is
+    better. EdDSA's S + L is no such twin (RFC 8032 rejects S >= L): it is an
+    altered signature, judged by BSK-JWT-004."""
     token = _genuine(user)
-    other = malleated(token.alg, token.signature)
-    if other is None or other == token.signature:
-        not_verified(f"no malleated twin is defined for {token.alg} signatures")
-    attack(user, [("signature malleated: (r, n - s) for ECDSA, S + L for EdDSA", token.token(signature=other))])
+    if token.alg != "ES256":
+        not_verified(f"the target signs with {token.alg}: the (r, n - s) twin is an ECDSA (ES256) matter")
+    twin = malleated(token.alg, token.signature)
+    if twin is None or twin == token.signature:
+        not_verified("the genuine ES256 signature is not 64 bytes (r || s): no twin can be formed from it")
+    [attempt] = present(user.target, [("signature malleated: the ECDSA twin (r, n - s)", token.token(signature=twin))])
+    ensure_genuine_token_works(user)
+    if attempt.response.is_success:
+        raise CheckFailed(TWIN_ACCEPTED.format(answer=f"GET /me answered HTTP {attempt.response.status_code}"))
+    expect_all_refused([attempt])
 
 
 @pytest.mark.requirement("BSK-JWT-004")
@@ -329,33 +353,34 @@ def test_key_url_in_the_header_is_not_fetched(user, target):
            "after GET /me with tokens naming key URLs")
 
 
+FUTURE_NBF_REMOTELY = (
+    "a token with a future nbf that only nbf could refuse must be genuinely signed, and a remote target "
+    "issues none: its clock only moves forward (/_test/clock advances), so every token it signed has "
+    "nbf <= now; a forged token with a future nbf is refused by any signature check, whatever the target "
+    "makes of nbf, so presenting one would pass a target that ignores nbf. Shown in-process, where the "
+    "harness sets the reference server's clock back"
+)
+
+
 @pytest.mark.requirement("BSK-JWT-012")
 def test_token_with_a_future_nbf_is_refused(user, request):
+    """The genuine token, presented to a server whose clock reads 60 s before
+    its nbf, as a node whose clock lags the issuer's would: only a signature
+    the server accepts leaves nbf as the one thing that can refuse it."""
+    if not user.target.in_process:
+        not_verified(FUTURE_NBF_REMOTELY)
     token = _genuine(user)
-    attacker = AttackerKey(token.alg)
-    payload = token.payload
-    issued = payload.get("iat") if isinstance(payload.get("iat"), (int, float)) else None
-    attempts = []
-    if issued is not None:
-        future = {**payload, "nbf": issued + 3600, "exp": issued + 3600 + 900}
-        attempts += present(user.target, [
-            ("nbf an hour ahead, signed with the attacker's key", attacker.sign(token.header, future)),
-            ("nbf an hour ahead, alg none", unsigned({**token.header, "alg": "none"}, future)),
-        ])
-    nbf = payload.get("nbf")
-    if user.target.in_process and isinstance(nbf, (int, float)):
-        # the genuine token, presented to a server whose clock reads 60 s before
-        # its nbf (as a node whose clock lags the issuer's would); in-process only
-        server = request.getfixturevalue("server")
-        before = server.clock.now()
-        server.clock.set(nbf - 60)
-        try:
-            attempts += present(user.target, [("the genuine token, 60 s before its nbf (server clock rewound)",
-                                               user.access_token)])
-        finally:
-            server.clock.set(before)
-    elif not attempts:
-        not_verified("the genuine token has no numeric iat to place a future nbf from")
+    nbf = token.payload.get("nbf")
+    if not isinstance(nbf, (int, float)) or isinstance(nbf, bool):
+        not_verified("the server's access tokens carry no numeric nbf: no genuine token with a future nbf exists")
+    server = request.getfixturevalue("server")
+    before = server.clock.now()
+    server.clock.set(nbf - 60)
+    try:
+        attempts = present(user.target, [("the genuine token, 60 s before its nbf (server clock set back)",
+                                          user.access_token)])
+    finally:
+        server.clock.set(before)
     ensure_genuine_token_works(user)
     expect_all_refused(attempts)
 

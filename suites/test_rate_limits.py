@@ -27,6 +27,7 @@ import pytest
 from bsk_conformance.harness.expect import describe, expect, expect_error, expect_status
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.verdicts import not_verified
+
 from ._lockout import Lockouts, expect_throttled, lockouts_fixture
 
 WINDOW = 60  # seconds (contract §5)

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.expect import expect, expect_error, expect_json_object, expect_status
+from bsk_conformance.harness.verdicts import PreconditionFailed, not_verified
+
 from ._attacks import vectors
 
 REFRESH_LIFETIME = 604_800
@@ -44,10 +45,13 @@ def _precondition_refresh(target, refresh_token: str, what: str) -> dict:
     """A refresh the check needs to get where it is going; failing it is not this rule's verdict."""
     response = target.refresh(refresh_token)
     if response.status_code != 200:
-        raise RuntimeError(f"precondition: {what} was refused ({describe(response)})")
-    body = response.json()
+        raise PreconditionFailed(f"the target refused {what}", response)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
     if not isinstance(body, dict) or not isinstance(body.get("refreshToken"), str):
-        raise RuntimeError(f"precondition: {what} answered no refreshToken")
+        raise PreconditionFailed(f"the target answered {what} without a refreshToken", response)
     return body
 
 
@@ -68,7 +72,7 @@ def test_rotated_refresh_token_is_refused(user, target):
 @pytest.mark.requirement("BSK-REF-002")
 def test_reusing_a_rotated_token_revokes_the_family(user, target):
     rotated = user.refresh_token
-    newest = _precondition_refresh(target, rotated, "the first rotation")["refreshToken"]
+    newest = _precondition_refresh(target, rotated, "the first rotation of a fresh refresh token")["refreshToken"]
     user.refresh_token = newest
     with target.evidence.note("reuse: the rotated refresh token, presented again"):
         target.refresh(rotated)
@@ -174,7 +178,7 @@ def test_unknown_refresh_token_gets_401_invalid_token(target):
 def test_refreshed_pair_works(user, target):
     before = user.get("/me")
     if before.status_code != 200:
-        raise RuntimeError(f"precondition: the login's access token does not work ({describe(before)})")
+        raise PreconditionFailed("the target refused the access token of a fresh login on GET /me", before)
     first = _refreshed(target, user.refresh_token, "POST /auth/refresh")
     user.access_token, user.refresh_token = first["accessToken"], first["refreshToken"]
     with target.evidence.note("the refreshed access token"):

@@ -26,6 +26,7 @@ import pytest
 
 from bsk_conformance.harness.expect import fail
 from bsk_conformance.harness.verdicts import not_verified
+
 from ._fuzz import (
     StatelessRun,
     document_for,

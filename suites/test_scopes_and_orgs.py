@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status
+
 from ._keys import SCOPES, lookalike_id
 
 

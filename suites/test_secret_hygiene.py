@@ -23,6 +23,7 @@ import pytest
 
 from bsk_conformance.harness.expect import expect, expect_error
 from bsk_conformance.harness.profile import Account
+
 from ._wire import JSON, echoes
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]

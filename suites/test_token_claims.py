@@ -16,6 +16,7 @@ import jwt
 import pytest
 
 from bsk_conformance.harness.expect import expect, expect_json_object, expect_status, fail
+
 from ._attacks import ASYMMETRIC, JWKS_PATH, published_keys
 from ._jwt import claims, header, numeric_claim
 

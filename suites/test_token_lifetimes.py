@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from bsk_conformance.harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status
+
 from ._jwt import claims, numeric_claim
 
 ACCESS_LIFETIME = 900

@@ -18,11 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, expect_fields, expect_json_object, expect_status
+from bsk_conformance.harness.expect import (
+    describe,
+    expect,
+    expect_error,
+    expect_fields,
+    expect_json_object,
+    expect_status,
+)
 from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.session import TOTP_STEP
+from bsk_conformance.harness.verdicts import CleanupFailed, not_verified
+
 from ._lockout import Lockouts, expect_throttled, lockouts_fixture
 
 TOKENS = ("accessToken", "refreshToken")
@@ -108,7 +118,7 @@ def test_replayed_code_is_refused(two_factor, target):
 
 
 @pytest.mark.requirement("BSK-TFA-005")
-def test_setup_and_enable_turn_two_factor_on(target, clock, two_factor_registry):
+def test_setup_and_enable_turn_two_factor_on(request, target, clock, two_factor_registry):
     account = _without_two_factor(target)
     if not clock.can_advance(120):
         not_verified("needs the clock moved by whole TOTP steps (30 s) to turn 2FA off again afterwards")
@@ -129,11 +139,10 @@ def test_setup_and_enable_turn_two_factor_on(target, clock, two_factor_registry)
     enable = session.post("/auth/2fa/enable", json={"code": two_factor_registry.next_code(account, secret)})
     expect_status(enable, 204, context="POST /auth/2fa/enable with a current code")
     two_factor_registry.set(account, secret)
-    try:
-        response = target.login(account)
-        expect_error(response, 401, "two_factor_required", "login right after 2FA was enabled, without a code")
-    finally:
-        _disable(two_factor_registry, account, secret)
+    # turned off again in the teardown phase: a refused disable is a cleanup failure, not this rule's verdict
+    request.addfinalizer(lambda: _disable(two_factor_registry, account, secret))
+    response = target.login(account)
+    expect_error(response, 401, "two_factor_required", "login right after 2FA was enabled, without a code")
 
 
 def _expect_rfc6238_uri(uri: str, secret: str) -> None:
@@ -173,10 +182,11 @@ def _enable(registry, account: Account) -> str:
 
 
 def _disable(registry, account: Account, secret: str) -> None:
+    """Turn 2FA off again after a check: a cleanup, so its failure is never the check's verdict."""
     session = registry.login(account)
     response = session.post("/auth/2fa/disable", json={"code": registry.next_code(account, secret)})
     if response.status_code != 204:
-        raise AssertionError(f"could not turn 2FA off again for {account.email}: HTTP {response.status_code}")
+        raise CleanupFailed(f"the target refused to turn 2FA off again for {account.email}: {describe(response)}")
     registry.set(account, None)
 
 
@@ -264,4 +274,106 @@ def test_disable_with_a_wrong_code_is_refused_and_two_factor_stays_on(two_factor
         "2FA still on (GET /me twoFactorEnabled: true)",
         "twoFactorEnabled: false",
         "GET /me after a disable with a wrong code",
+    )
+
+
+# -- how far from now a code is still accepted (RFC 6238 §5.2) -----------------
+
+# "We RECOMMEND that at most one time step is allowed as the network delay":
+# a code this many steps behind or ahead of the target's current step SHOULD be refused
+FAR_STEPS = 2
+# the codes are sent this far past a step boundary, so that a clock that keeps
+# ticking (§8) cannot carry the target into the next step while they are judged
+BOUNDARY_MARGIN = 5.0
+# clocks that tell the target's own notion of now (§6), which TOTP steps are counted from (§8)
+TARGET_CLOCKS = ("frozen", "control")
+# a far step whose code equals the code of a step the target may accept (±1)
+# is skipped for the next one out: a coincidence, one chance in 333 333
+_FALLBACKS = (0, 1, 2)
+
+
+
+def _clear_step(clock, registry, account: Account) -> int:
+    """Move the target's clock to the start (plus a margin) of a step whose far
+    neighbours behind it are all later than any step this run may have spent
+    for the account: a server that accepts each step once must not refuse an
+    old code for having seen a later one, or a wide window would go unseen."""
+    now = clock.now()
+    wanted = int(now // TOTP_STEP) + 1
+    last = registry.last_step(account)
+    if last is not None:
+        wanted = max(wanted, last + FAR_STEPS + len(_FALLBACKS) + 1)
+    clock.advance(wanted * TOTP_STEP + clock.tolerance + BOUNDARY_MARGIN - now)
+    return int(clock.now() // TOTP_STEP)
+
+
+def _far_code(secret: str, step: int, direction: int) -> tuple[int, str]:
+    """(distance, code) of the step FAR_STEPS away from `step` in `direction`."""
+    totp = pyotp.TOTP(secret)
+    near = {totp.generate_otp(step + offset) for offset in (-1, 0, 1)}
+    for extra in _FALLBACKS:
+        distance = FAR_STEPS + extra
+        code = totp.generate_otp(step + direction * distance)
+        if code not in near:
+            return distance, code
+    not_verified("every far step's code equals a code the target may accept (a coincidence below 1 in 10^16)")
+
+
+def _login_far(target, clock, registry, lockouts: Lockouts, account: Account, secret: str, direction: int):
+    """A login with the right password and a code FAR_STEPS (or more) away;
+    a throttle's 429 is waited out and the attempt made again from a fresh step."""
+    for _ in range(3):
+        step = _clear_step(clock, registry, account)
+        distance, code = _far_code(secret, step, direction)
+        # a target with a wide window accepts the step, and then refuses it and every
+        # earlier one: the harness's next code must come from a later step
+        registry.spend(account, step + direction * distance)
+        response = target.login(account, code)
+        if response.status_code != 429:
+            return distance, response
+        if not lockouts.wait_out(response):
+            not_verified("the login throttle answered 429 and the clock cannot move past its Retry-After")
+    not_verified("the login throttle answered 429 to every attempt, even after each Retry-After")
+
+
+def _log_out(target, response) -> None:
+    """Best effort: a login the target should have refused still made a session."""
+    try:
+        body = response.json()
+        target.post("/auth/logout", bearer=body["accessToken"], json={"refreshToken": body["refreshToken"]})
+    except (ValueError, KeyError, TypeError):
+        pass
+
+
+@pytest.mark.requirement("BSK-TFA-011")
+def test_codes_two_or_more_steps_from_now_are_refused(two_factor, lockouts, clock, two_factor_registry, target):
+    """RFC 6238 §5.2: at most one step of delay. A code of the step two behind
+    the target's current one (a minute old) and one of the step two ahead are
+    each sent with the right password; both must be refused. Steps are counted
+    on the target's clock, so this needs clock control."""
+    if clock.name not in TARGET_CLOCKS:
+        not_verified(
+            "needs the target's own clock (/_test/clock): TOTP steps are counted on it, and with "
+            f"--clock {clock.name} the harness knows only its own time, so a code it takes for two steps "
+            "old may be one step old on the target"
+        )
+    account = two_factor.account
+    lockouts.watch(account)
+    answers = []
+    for direction, where in ((-1, "behind"), (1, "ahead of")):
+        distance, response = _login_far(target, clock, two_factor_registry, lockouts, account, two_factor.secret,
+                                         direction)
+        if response.status_code == 200:
+            _log_out(target, response)
+        answers.append((f"{distance} steps ({distance * TOTP_STEP} s) {where}", response))
+    # the status alone: a 200's body is a token pair, and a quote cut short escapes redaction
+    accepted = [f"the code {label} the target's current step: HTTP {r.status_code}"
+                + (" with a token pair (logged in)" if r.status_code == 200 else "")
+                for label, r in answers if r.status_code != 401]
+    expect(
+        not accepted,
+        "HTTP 401 to codes two or more steps from the target's current one (RFC 6238 §5.2: at most one step "
+        "of delay)",
+        "; ".join(accepted),
+        "login with the right password and a TOTP code far from now",
     )

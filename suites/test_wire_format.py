@@ -30,6 +30,7 @@ import pytest
 from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status, fail
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.verdicts import not_verified
+
 from ._wire import (
     JSON,
     ChallengeSyntaxError,

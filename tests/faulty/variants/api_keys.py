@@ -42,6 +42,21 @@ class ListShowsKey(KeyShownAgain):
     views = ("list",)
 
 
+class LastFourHint(ApiKeys):
+    """Stores the key's last four characters at creation and shows them in
+    every view as `lastFour`, as many dashboards do ("…wxyz"): four
+    characters of the secret beyond the prefix."""
+
+    def describe(self, record, view, key=None):
+        hints = self.__dict__.setdefault("_last_four", {})
+        if view == "created" and key is not None:
+            hints[record.id] = key[-4:]
+        body = super().describe(record, view, key)
+        if record.id in hints:
+            body["lastFour"] = hints[record.id]
+        return body
+
+
 class CreatedWithoutCreatedAt(ApiKeys):
     def describe(self, record, view, key=None):
         body = super().describe(record, view, key)
@@ -237,6 +252,12 @@ VARIANTS = [
         breaks="metadata never holds key (GET /api-keys)",
         trips=("BSK-KEY-003", "BSK-KEY-004"),
         factory=_keys(ListShowsKey),
+    ),
+    Variant(
+        name="metadata_shows_the_last_four_characters",
+        breaks="metadata never holds anything of the secret beyond prefix (a last-four hint)",
+        trips=("BSK-KEY-002", "BSK-KEY-003", "BSK-KEY-004"),
+        factory=_keys(LastFourHint),
     ),
     Variant(
         name="rejected_key_echoed_in_the_error",

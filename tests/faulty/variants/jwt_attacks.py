@@ -282,7 +282,8 @@ VARIANTS = [
     ),
     Variant(
         name="malleated_signature_accepted",
-        breaks="altered signatures (decoded bytes differ, §8) are rejected: (r, n - s) is one",
+        # a SHOULD since contract v1.1 (§8): caught as a warning, the verdict stays conformant
+        breaks="the ECDSA twin (r, n - s) of a genuine ES256 signature SHOULD be refused (low-S only, §8)",
         trips=("BSK-JWT-015",),
         factory=_tokens(HighSAccepted),
     ),

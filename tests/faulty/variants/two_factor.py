@@ -1,10 +1,13 @@
 """Faults in TOTP two-factor authentication (contract §1, §3, §5)."""
 
+import hmac
+import re
+
 from bsk_conformance.reference_server import errors
 from bsk_conformance.reference_server.accounts import Accounts
 from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
 from bsk_conformance.reference_server.throttle import LoginThrottle
-from bsk_conformance.reference_server.two_factor import TwoFactor
+from bsk_conformance.reference_server.two_factor import STEP_SECONDS, TwoFactor
 from tests.faulty.variant import Variant, swap
 
 
@@ -68,6 +71,22 @@ class DisableWithoutCode(TwoFactor):
         self.store.execute("UPDATE users SET totp_secret = NULL WHERE id = ?", (user.id,))
 
 
+class WideLoginWindow(TwoFactor):
+    """Login accepts codes up to four steps (two minutes) either side of now,
+    "for clock drift"; enable and disable keep the honest one step."""
+
+    def verify_login(self, user, code) -> None:
+        secret = self._active_secret(user)
+        step = None
+        if secret is not None and re.fullmatch(r"[0-9]{6}", code):
+            current = int(self.clock.now() // STEP_SECONDS)
+            totp = self.totp(secret)
+            step = next((s for s in range(current - 4, current + 5) if hmac.compare_digest(totp.generate_otp(s), code)),
+                        None)
+        if step is None or not self.claim_step(user.id, step):
+            raise errors.invalid_two_factor_code()
+
+
 class TwoFactorAskedBeforePassword(Accounts):
     """A wrong password of a 2FA user is answered two_factor_required."""
 
@@ -119,6 +138,7 @@ VARIANTS = [
             "BSK-TFA-005": "enabling has no effect on login, which is what that check observes",
             "BSK-TFA-008": "with 2FA never asked, a malformed code is ignored and login succeeds",
             "BSK-TFA-009": "with 2FA never asked, wrong codes are ignored and login succeeds",
+            "BSK-TFA-011": "with 2FA never asked, codes far from now are ignored and login succeeds",
         },
         factory=swap("two_factor", lambda p: TwoFactorSkipped(p.store, p.clock)),
     ),
@@ -151,6 +171,7 @@ VARIANTS = [
                 "BSK-TFA-008",
                 "BSK-TFA-009",
                 "BSK-TFA-010",
+                "BSK-TFA-011",
             )
         },
         factory=swap("two_factor", lambda p: WrongTotpAlgorithm(p.store, p.clock)),
@@ -181,6 +202,7 @@ VARIANTS = [
                 "BSK-TFA-008",
                 "BSK-TFA-009",
                 "BSK-TFA-010",
+                "BSK-TFA-011",
             )
         },
         factory=swap("two_factor", lambda p: DisableDoesNothing(p.store, p.clock)),
@@ -190,6 +212,12 @@ VARIANTS = [
         breaks="disabling 2FA needs a valid code",
         trips=("BSK-TFA-010",),
         factory=swap("two_factor", lambda p: DisableWithoutCode(p.store, p.clock)),
+    ),
+    Variant(
+        name="totp_login_window_of_four_steps",
+        breaks="a code two or more steps from the current one SHOULD be refused at login (RFC 6238 §5.2)",
+        trips=("BSK-TFA-011",),
+        factory=swap("two_factor", lambda p: WideLoginWindow(p.store, p.clock)),
     ),
     Variant(
         name="wrong_password_of_two_factor_user_is_two_factor_required",
@@ -231,6 +259,7 @@ VARIANTS = [
                 "BSK-TFA-008",
                 "BSK-TFA-009",
                 "BSK-TFA-010",
+                "BSK-TFA-011",
             )
         },
         factory=swap("two_factor", lambda p: LoginCodesCheckedOnASlowClock(p.store, p.clock)),
