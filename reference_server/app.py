@@ -51,10 +51,11 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.parts = parts
+    prefix = parts.settings.base_path
     for router in CONTRACT_ROUTERS:
-        app.include_router(router)
+        app.include_router(router, prefix=prefix)
     if parts.settings.mounts_clock_routes and isinstance(parts.clock, AdjustableClock):
-        app.include_router(TEST_CLOCK_ROUTER)
+        app.include_router(TEST_CLOCK_ROUTER, prefix=prefix)
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
