@@ -113,8 +113,9 @@ class EdDSATokens(TokenService):
         keys = []
         for row in rows:
             private = serialization.load_pem_private_key(row["private_key_pem"].encode(), password=None)
-            assert isinstance(private, Ed25519PrivateKey)
-            keys.append(Ed25519Key.from_private_key(private))
+            # Parts.build made the honest service first, which stored an ES256 key: not ours
+            if isinstance(private, Ed25519PrivateKey):
+                keys.append(Ed25519Key.from_private_key(private))
         if not keys:
             key = Ed25519Key.generate()
             pem = key.private_key.private_bytes(
@@ -224,10 +225,11 @@ class _ResponseRewriter:
     """ASGI wrapper that holds each answer and rewrites its head and JSON body."""
 
     def __init__(self, app: Any, *, headers: Callable[[list], list] | None = None,
-                 body: Callable[[Any], Any] | None = None) -> None:
+                 body: Callable[[Any], Any] | None = None, untouched: tuple[str, ...] = ()) -> None:
         self.app = app
         self._headers = headers
         self._body = body
+        self._untouched = untouched  # paths (suffixes) whose body is left as it is
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -248,14 +250,14 @@ class _ResponseRewriter:
             if message.get("more_body", False):
                 return
             assert start is not None
-            await self._send(start, b"".join(chunks), send)
+            await self._send(start, b"".join(chunks), send, rewrite_body=not scope["path"].endswith(self._untouched))
 
         await self.app(scope, receive, holding)
 
-    async def _send(self, start: dict, body: bytes, send) -> None:
+    async def _send(self, start: dict, body: bytes, send, *, rewrite_body: bool) -> None:
         headers = list(start.get("headers", []))
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        if self._body is not None and body and content_type.startswith(b"application/json"):
+        if rewrite_body and self._body is not None and body and content_type.startswith(b"application/json"):
             body = json.dumps(self._body(json.loads(body)), ensure_ascii=False, allow_nan=False,
                               separators=(",", ":")).encode("utf-8")
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
@@ -397,11 +399,13 @@ LATITUDES = [
         name="latitude_token_type_claim",
         takes="tokenType instead of typ for the token type claim",
         factory=swap("tokens", lambda p: TokenTypeClaim(p.store, p.clock)),
+        areas=("jwt_attacks", "refresh", "token_claims", "tokens"),
     ),
     Latitude(
         name="latitude_jwt_refresh_tokens",
         takes="JWT refresh tokens instead of opaque ones",
         factory=swap("tokens", lambda p: JwtRefreshTokens(p.store, p.clock)),
+        areas=("jwt_attacks", "refresh", "secrets", "token_claims", "tokens", "wire"),
     ),
     Latitude(
         name="latitude_ticking_clock",
@@ -412,6 +416,7 @@ LATITUDES = [
         name="latitude_no_openapi",
         takes="no /openapi.json served",
         factory=no_openapi,
+        areas=("fuzz",),
     ),
     Latitude(
         name="latitude_upper_case_header_names",
@@ -420,8 +425,10 @@ LATITUDES = [
     ),
     Latitude(
         name="latitude_extra_fields",
-        takes="extra fields in every body (request ids, revokedAt, a version), in objects in lists too",
-        factory=rewritten(body=with_extra_fields),
+        takes="extra fields in every answer's body (request ids, revokedAt, a version), in objects in lists too",
+        # the OpenAPI description is a document of its own schema, not an API answer: a
+        # vendor adding request ids to its answers does not add them to its path items
+        factory=rewritten(body=with_extra_fields, untouched=("/openapi.json",)),
     ),
     Latitude(
         name="latitude_another_order",
@@ -432,6 +439,7 @@ LATITUDES = [
         name="latitude_oversized_body_413",
         takes="oversized bodies get 413 instead of 400",
         factory=swap("bodies", lambda p: OversizedIs413(p.bodies.max_bytes)),
+        areas=("fuzz", "wire"),
     ),
     Latitude(
         name="latitude_login_throttle_3_in_300s_kept_on_success",
@@ -443,20 +451,24 @@ LATITUDES = [
         takes="an ES256 verifier that accepts the (r, n - s) twin of a genuine signature",
         factory=swap("tokens", lambda p: HighSAccepted(p.store, p.clock)),
         warns={"BSK-JWT-015": "refusing the twin is a SHOULD (contract v1.1 §8), and this verifier accepts it"},
+        areas=("jwt_attacks",),
     ),
     Latitude(
         name="latitude_2fa_management_statuses",
         takes="2FA management: 422 for a wrong code, 400 for state errors (any 4xx)",
         factory=swap("two_factor", lambda p: OtherManagementStatuses(p.store, p.clock)),
+        areas=("fuzz", "two_factor", "wire"),
     ),
     Latitude(
         name="latitude_malformed_refresh_body_401",
         takes="a malformed refresh body gets 401 invalid_token instead of 400",
         factory=swap("bodies", lambda p: MalformedRefreshBodyIs401(p.bodies.max_bytes)),
+        areas=("fuzz", "refresh", "wire"),
     ),
     Latitude(
         name="latitude_both_credentials_bearer_wins",
         takes="a request with both a bearer token and a key is served as the bearer's user",
         factory=swap("credentials", lambda p: BearerWinsOverKey()),
+        areas=("fuzz", "scopes_and_orgs", "rate_limits", "wire"),
     ),
 ]

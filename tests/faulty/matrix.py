@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import logging
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -186,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, help="keep each run's report in this directory")
     parser.add_argument("--reuse", action="store_true", help="with --results: take kept runs instead of rerunning")
     args = parser.parse_args(argv)
+    # the remote leg serves variants in this process: their log lines (a variant's
+    # 500s, the one that logs credentials) belong to the run, not to this terminal
+    server_log = logging.getLogger("bsk_conformance.reference_server")
+    server_log.propagate = False
+    server_log.addHandler(logging.NullHandler())
     legs = tuple(args.leg or LEGS)
     jobs = max(1, args.jobs)
     subjects: list[Subject] = [None]
