@@ -59,7 +59,7 @@ def run_harness(
             with served(variant.factory if variant is not None else None) as url:
                 return _run(variant, ["--target", url, "--target-profile", str(PROFILE), *extra], timeout, remote=True)
         except Exception as exc:  # a variant that cannot even be served is a row of the matrix, not its end
-            return Run(-1, None, f"could not serve the variant: {type(exc).__name__}: {exc}")
+            return Run(-1, None, f"the remote run failed (serving or running): {type(exc).__name__}: {exc}")
     return _run(variant, list(extra), timeout, remote=False)
 
 
