@@ -24,6 +24,8 @@ from tests.faulty.registry import all_variants, latitude_variants, not_mutation_
 from tests.faulty.runner import LEGS, Run, areas_for, run_harness
 from tests.faulty.variant import Variant
 
+HONEST = "(honest reference server)"
+
 
 def measure(task: tuple[Subject, str], results: Path | None = None, reuse: bool = False) -> Outcome:
     """Run the harness for one subject in one leg; with `results`, keep the run
@@ -45,17 +47,19 @@ def measure(task: tuple[Subject, str], results: Path | None = None, reuse: bool 
     return outcome
 
 
-def render(outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: float) -> str:
-    """The Markdown matrix. A leg's time is the sum of its runs' times divided by
-    the jobs (the legs run interleaved); `total` is the whole matrix's wall time."""
+def render(
+    chosen: list[Subject], outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: float | None
+) -> str:
+    """The Markdown matrix of the `chosen` subjects. A leg's time is the sum of its runs'
+    times divided by the jobs (the legs run interleaved); `total` is the whole matrix's wall time."""
     seconds = {leg: sum(o.seconds for o in outcomes if o.leg == leg) / jobs for leg in legs}
     by = {(o.name, o.leg): o for o in outcomes}
-    names = list(dict.fromkeys(o.name for o in outcomes))
-    subjects = {o.name: o.subject for o in outcomes}
+    subjects = {(s.name if s is not None else HONEST): s for s in chosen}
+    names = list(subjects)
     faulty = [n for n in names if isinstance(subjects[n], Variant)]
     latitudes = [n for n in names if isinstance(subjects[n], Latitude)]
     active = [r.id for r in catalogue().active()]
-    tripped = {rid for n in faulty for rid in subjects[n].trips}
+    tripped = {rid for variant in all_variants().values() for rid in variant.trips}
     lines = [
         "# Detection matrix",
         "",
@@ -87,9 +91,11 @@ def render(outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: flo
     lines += [
         "",
         f"Catalogue coverage: {len(tripped & set(active))}/{len(active)} requirements tripped by a faulty variant; "
-        f"{len(not_mutation_tested())} listed as not mutation-tested. Wall time: {total:.0f} s for the whole "
-        f"matrix, the legs interleaved, {jobs} harness runs at once; a leg's time is the sum of its runs' "
-        f"times divided by {jobs}.",
+        f"{len(not_mutation_tested())} listed as not mutation-tested. "
+        + (f"Wall time: {total:.0f} s for the whole matrix, the legs interleaved, {jobs} harness runs at once; "
+           f"a leg's time is the sum of its runs' times divided by {jobs}." if total is not None else
+           f"Assembled from kept runs (`--kept-only`); a leg's time is the sum of its runs' times divided by "
+           f"{jobs}, and a variant missing from a leg was not run in it."),
         "",
         "## Faulty variants",
         "",
@@ -100,15 +106,14 @@ def render(outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: flo
         + " | outside radius | s |",
         "|---|---|---|" + "---|---|" * len(legs) + "---|---|",
     ]
-    honest = "(honest reference server)"
-    for name in ([honest] if any(o.name == honest for o in outcomes) else []) + faulty:
+    for name in [HONEST, *faulty]:
         subject = subjects[name]
         scope = "" if subject is None or subject.full else f" ({', '.join(areas_for(subject))})"
         cells, stray, spent = [], set(), []
         for leg in legs:
             o = by.get((name, leg))
             if o is None:
-                cells += ["", ""]
+                cells += ["", "not run"]
                 continue
             flagged = _ids(o.flagged) + (f" · nv {_ids(o.unshowable)}" if o.unshowable else "")
             cells += [flagged, "yes" if o.ok else f"**NO** ({'; '.join(o.problems())})"]
@@ -135,14 +140,17 @@ def render(outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: flo
             for leg in legs:
                 o = by.get((name, leg))
                 if o is None:
-                    verdicts.append("")
+                    verdicts.append("not run")
                     continue
                 verdicts.append(o.verdict + (f" ({_ids(o.flagged)})" if o.flagged else ""))
                 problems += [f"{leg}: {p}" for p in o.problems()]
                 if o.pending:
                     problems.append(f"{leg}: pending, {_ids(o.pending)} is still a MUST in the catalogue")
                 spent.append(f"{o.seconds:.0f}")
+            missing = [leg for leg in legs if (name, leg) not in by]
             ok = "yes" if not problems else f"**NO** ({'; '.join(problems)})"
+            if missing and not problems:
+                ok = f"not run in {', '.join(missing)}"
             if problems and all("pending" in p for p in problems):
                 ok = f"pending ({'; '.join(problems)})"
             lines.append(f"| `{name}` | {subject.takes} | {_ids(set(subject.warns)) or '—'} | "
@@ -186,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="only", help="only variants whose name contains this")
     parser.add_argument("--results", type=Path, help="keep each run's report in this directory")
     parser.add_argument("--reuse", action="store_true", help="with --results: take kept runs instead of rerunning")
+    parser.add_argument("--kept-only", action="store_true",
+                        help="with --results: run nothing, render the kept runs (the others are shown as not run)")
     args = parser.parse_args(argv)
     # the remote leg serves variants in this process: their log lines (a variant's
     # 500s, the one that logs credentials) belong to the run, not to this terminal
@@ -199,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_latitude:
         subjects += [v for name, v in sorted(latitude_variants().items()) if not args.only or args.only in name]
     tasks = [(subject, leg) for subject in subjects for leg in legs]
+    if args.kept_only:
+        if args.results is None:
+            parser.error("--kept-only needs --results DIR")
+        tasks = [(s, leg) for s, leg in tasks if (args.results / leg / f"{s.name if s else 'honest'}.json").exists()]
+        args.reuse = True
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     run_one = functools.partial(measure, results=args.results, reuse=args.reuse)
@@ -209,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{done}/{len(tasks)}] {outcome.leg} {outcome.name}: {mark} ({outcome.seconds:.1f} s)",
                   file=sys.stderr, flush=True)
     total = time.perf_counter() - started
-    markdown = render(outcomes, legs, jobs, total)
+    markdown = render(subjects, outcomes, legs, jobs, None if args.kept_only else total)
     print(markdown)
     if args.write:
         args.write.write_text(markdown, encoding="utf-8")
