@@ -44,7 +44,9 @@ class AdvanceIgnored:
 def clock_control_advance_ignored(settings: Any, clock: Any) -> Any:
     from bsk_conformance.reference_server import create_app
 
-    return AdvanceIgnored(create_app(settings, clock=clock), clock)
+    app = create_app(settings, clock=clock)
+    # only where clock control is offered at all: a live deployment keeps its 404
+    return AdvanceIgnored(app, clock) if settings.mounts_clock_routes else app
 
 
 VARIANTS = [
