@@ -21,6 +21,9 @@ import httpx
 from bsk_conformance.harness.verdicts import NotVerified
 
 MODES = ("auto", "control", "real", "off")
+# seconds either side of a boundary for a clock that moves by itself (real
+# time, or a test clock that keeps ticking after an advance, contract §8)
+TICKING_TOLERANCE = 2.0
 
 
 class ClockStrategy(Protocol):
@@ -40,13 +43,19 @@ class ClockStrategy(Protocol):
 
 
 class FrozenClockStrategy:
-    """Drives the in-process reference server's FrozenClock."""
+    """Drives the in-process reference server's clock object directly.
+
+    That is its FrozenClock, unless the server was built with a clock that
+    keeps ticking from each advance (contract §8 latitude): then boundaries
+    get the same tolerance as a remote ticking clock."""
 
     name = "frozen"
-    tolerance = 0.0
 
-    def __init__(self, server_clock) -> None:  # reference_server.clock.FrozenClock
+    def __init__(self, server_clock) -> None:  # reference_server.clock.FrozenClock, or a ticking one
+        from bsk_conformance.reference_server.clock import FrozenClock
+
         self._clock = server_clock
+        self.tolerance = 0.0 if isinstance(server_clock, FrozenClock) else TICKING_TOLERANCE
 
     def now(self) -> float:
         return self._clock.now()
@@ -62,7 +71,7 @@ class ControlClockStrategy:
     """Drives a remote target through `GET`/`POST /_test/clock`."""
 
     name = "control"
-    tolerance = 2.0
+    tolerance = TICKING_TOLERANCE
 
     def __init__(self, client: httpx.Client) -> None:
         self._client = client
@@ -75,19 +84,28 @@ class ControlClockStrategy:
         return True
 
     def advance(self, seconds: float) -> None:
+        """Move the target's clock, and make sure it moved: a check that goes on
+        after an advance the target ignored would judge the rule at the wrong
+        time, and fail (or pass) a target for what its clock control did."""
+        before = self.now()
         response = self._client.post("_test/clock", json={"advanceSeconds": seconds})
         if response.status_code != 200:
             raise NotVerified(
                 f"the target's clock control refused to advance {seconds:g} s (HTTP {response.status_code})"
             )
-        _parse_now(response)
+        after = self.now()
+        if after - before < seconds - self.tolerance:
+            raise NotVerified(
+                f"the target's clock control answered an advance of {seconds:g} s, but its clock moved "
+                f"{after - before:+.3f} s (BSK-CLK-002 judges its clock control)"
+            )
 
 
 class RealClockStrategy:
     """Waits in real time, never more than the run's budget in total."""
 
     name = "real"
-    tolerance = 2.0
+    tolerance = TICKING_TOLERANCE
 
     def __init__(self, budget: float, sleep=time.sleep) -> None:
         self._remaining = budget
@@ -116,7 +134,7 @@ class OffClockStrategy:
     """Time never moves: every time-dependent check is not verified."""
 
     name = "off"
-    tolerance = 2.0
+    tolerance = TICKING_TOLERANCE
 
     def __init__(self, reason: str = "clock control is off (--clock off)") -> None:
         self.reason = reason

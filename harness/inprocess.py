@@ -51,6 +51,24 @@ def resolve_factory(spec: str | None) -> AppFactory:
     return factory
 
 
+def app_parts(app: Any) -> Any:
+    """The reference server's `Parts` behind `app`, looking through ASGI
+    wrappers (`.app`) a factory may have put around it; None if there are none."""
+    for _ in range(16):  # wrappers are few; never loop on a cycle
+        parts = getattr(getattr(app, "state", None), "parts", None)
+        if parts is not None:
+            return parts
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
+
+
+def app_settings(app: Any) -> Any:
+    parts = app_parts(app)
+    return parts.settings if parts is not None else None
+
+
 def reference_profile_path() -> Path:
     return Path(str(resources.files("bsk_conformance.fixtures") / "reference-profile.toml"))
 
@@ -99,10 +117,16 @@ def start(factory: AppFactory) -> InProcessServer:
     directory = tempfile.TemporaryDirectory(prefix="bsk-reference-")
     database = Path(directory.name) / "reference.sqlite3"
     app = factory(Settings(environment="test", database=database), clock)
+    # the clock and path prefix the app was built with: a factory may bring a
+    # ticking clock of its own, or serve under a prefix (contract §8 latitude)
+    parts = app_parts(app)
+    if parts is not None:
+        clock = parts.clock
+    prefix = parts.settings.base_path if parts is not None else ""
     collector = _LineCollector()
     for name in _SERVER_LOGGERS:
         logging.getLogger(name).addHandler(collector)
     server = BackgroundServer(app, host="127.0.0.1", port=0)
     server.start()
     profile = load_profile(reference_profile_path())
-    return InProcessServer(server.url, clock, profile, app, collector, database, server, directory)
+    return InProcessServer(server.url + prefix, clock, profile, app, collector, database, server, directory)

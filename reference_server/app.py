@@ -52,11 +52,12 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.parts = parts
+    prefix = parts.settings.base_path
     routers = list(CONTRACT_ROUTERS)
     if parts.settings.mounts_clock_routes and isinstance(parts.clock, AdjustableClock):
         routers.append(TEST_CLOCK_ROUTER)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, prefix=prefix)
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -68,7 +69,7 @@ def create_app(
         if exc.status_code == 405:
             # Starlette's own Allow names only the last route tried for the
             # path; RFC 9110 §15.5.6 wants every method the resource serves.
-            return parts.errors.render(errors.method_not_allowed(allowed_methods(routers, request.scope)))
+            return parts.errors.render(errors.method_not_allowed(allowed_methods(routers, request.scope, prefix)))
         if exc.status_code == 404:
             return parts.errors.render(errors.not_found("endpoint"))
         return parts.errors.render(ApiError(exc.status_code, "http_error", str(exc.detail)))
@@ -86,12 +87,17 @@ def create_app(
     return app
 
 
-def allowed_methods(routers: list[APIRouter], scope: Scope) -> str:
+def allowed_methods(routers: list[APIRouter], scope: Scope, prefix: str = "") -> str:
     """``Allow`` for the request's path: the methods of every route of
     ``routers`` whose path matches it (Match.PARTIAL: the path, not the method).
 
     The routers the app was built from, not ``app.routes``: FastAPI wraps
-    included routers in objects of its own that do not say their methods."""
+    included routers in objects of its own that do not say their methods.
+    Their paths are unprefixed, so the request's path is matched without the
+    base path the routers were mounted under."""
+    path = scope.get("path", "")
+    if prefix and path.startswith(prefix):
+        scope = {**scope, "path": path[len(prefix) :] or "/"}
     methods: set[str] = set()
     for router in routers:
         for route in router.routes:

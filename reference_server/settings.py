@@ -39,6 +39,9 @@ class Settings:
     #: Mount ``GET``/``POST /_test/clock``. ``None`` means "only in the test
     #: environment" (contract §6); a faulty variant may force ``True``.
     clock_routes: bool | None = None
+    #: A path prefix every route is served under (``"/v1"``: contract §2, the
+    #: base URL may carry one); ``""`` serves them at the root.
+    base_path: str = ""
 
     def __post_init__(self) -> None:
         if self.environment not in KEY_PREFIXES:
@@ -47,6 +50,8 @@ class Settings:
             raise ValueError("max_body_bytes must be positive")
         if self.login_throttle_threshold < 1 or self.login_throttle_window <= 0:
             raise ValueError("the login throttle needs a positive threshold and window")
+        if self.base_path and (not self.base_path.startswith("/") or self.base_path.endswith("/")):
+            raise ValueError(f"base_path must start with / and not end with one, not {self.base_path!r}")
 
     @property
     def key_prefix(self) -> str:

@@ -154,6 +154,9 @@ class TokenService:
     can break exactly one step by overriding one method.
     """
 
+    #: The claim that says what a token is (contract §4: ``typ`` or ``tokenType``).
+    TYPE_CLAIM = "typ"
+
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
@@ -199,16 +202,22 @@ class TokenService:
     # -- access tokens ---------------------------------------------------
 
     def issue_access(self, user_id: str, organization_id: str) -> str:
+        return self.sign(self.access_claims(user_id, organization_id))
+
+    def access_claims(self, user_id: str, organization_id: str) -> dict[str, Any]:
         now = int(self.clock.now())
-        claims = {
+        return {
             "sub": user_id,
             "org": organization_id,
             "iat": now,
             "nbf": now,
             "exp": now + self.access_lifetime(),
             "jti": str(uuid.uuid4()),
-            "typ": "access",
+            self.TYPE_CLAIM: "access",
         }
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """A compact JWS of ``claims`` under the current signing key (low-s ES256)."""
         token = jwt.encode(claims, self.signing_key.private_key, algorithm=ALGORITHM,
                            headers={"kid": self.signing_key.kid})
         return low_s(token)
@@ -272,7 +281,7 @@ class TokenService:
             _is_int(claims.get(name)) for name in numbers
         ):
             raise errors.invalid_token("The access token's claims are missing or mistyped.")
-        if claims.get("typ") != "access":
+        if claims.get(self.TYPE_CLAIM) != "access":
             raise errors.invalid_token("This is not an access token.")
 
     def check_expiry(self, claims: dict[str, Any], now: float) -> None:
@@ -303,7 +312,7 @@ class TokenService:
     def _pair(
         self, user_id: str, organization_id: str, family_id: str, *, family_started_at: float, now: float
     ) -> TokenPair:
-        refresh_token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        refresh_token = self.new_refresh_token(user_id, family_id, family_started_at + self.refresh_lifetime())
         self.store.execute(
             "INSERT INTO refresh_tokens (digest, family_id, issued_at) VALUES (?, ?, ?)",
             (self.digest(refresh_token), family_id, now),
@@ -315,6 +324,10 @@ class TokenService:
             expires_in=self.access_lifetime(),
             refresh_expires_in=remaining,
         )
+
+    def new_refresh_token(self, user_id: str, family_id: str, expires_at: float) -> str:
+        """A fresh refresh token: opaque, 256 random bits (contract §4 lets it be a JWT too)."""
+        return REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
     def find_refresh(self, refresh_token: str) -> RefreshRecord | None:
         row = self.store.query_one(

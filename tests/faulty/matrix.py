@@ -1,6 +1,8 @@
-"""Prints the detection matrix: each faulty variant, the requirements it
-should trip, and what the harness actually flagged; with detection and
-precision figures. `--write PATH` also writes it as Markdown.
+"""Prints the detection matrix, in both legs: each faulty variant, the
+requirements it should trip and what the harness flagged, in-process and
+against the variant served remotely; each latitude variant and whether it
+came out conformant; with detection, precision and time figures. `--write
+PATH` also writes it as Markdown.
 
     python -m tests.faulty.matrix --write docs/detection-matrix.md
 """
@@ -8,93 +10,171 @@ precision figures. `--write PATH` also writes it as Markdown.
 from __future__ import annotations
 
 import argparse
+import functools
+import json
+import logging
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from bsk_conformance.harness.requirements import load_catalogue
-from tests.faulty.registry import all_variants, not_mutation_tested
-from tests.faulty.runner import Run, areas_for, run_harness
+from tests.faulty.judgement import Outcome, Subject, catalogue, shown_in
+from tests.faulty.latitude import Latitude
+from tests.faulty.registry import all_variants, latitude_variants, not_mutation_tested
+from tests.faulty.runner import LEGS, Run, areas_for, run_harness
 from tests.faulty.variant import Variant
 
-
-@dataclass
-class Row:
-    variant: Variant | None
-    flagged: set[str]
-    errored: set[str]
-    verdict: str
-    seconds: float
-
-    @property
-    def name(self) -> str:
-        return self.variant.name if self.variant else "(honest reference server)"
-
-    @property
-    def expected(self) -> set[str]:
-        return set(self.variant.trips) if self.variant else set()
-
-    @property
-    def allowed(self) -> set[str]:
-        return self.expected | (set(self.variant.blast) if self.variant else set())
-
-    @property
-    def detected(self) -> bool:
-        return self.expected <= self.flagged if self.variant else not self.flagged
-
-    @property
-    def stray(self) -> set[str]:
-        return (self.flagged | self.errored) - self.allowed
+HONEST = "(honest reference server)"
 
 
-def measure(variant: Variant | None) -> Row:
+def measure(task: tuple[Subject, str], results: Path | None = None, reuse: bool = False) -> Outcome:
+    """Run the harness for one subject in one leg; with `results`, keep the run
+    there (and with `reuse`, take a kept run instead of running again)."""
+    subject, leg = task
+    name = subject.name if subject is not None else "honest"
+    kept = results / leg / f"{name}.json" if results is not None else None
+    if reuse and kept is not None and kept.exists():
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        return Outcome(subject, leg, Run(data["exit_code"], data["result"], data["output"]), data["seconds"])
     started = time.perf_counter()
-    run: Run = run_harness(variant)
-    seconds = time.perf_counter() - started
-    verdict = run.result["verdict"] if run.result else f"no report (exit {run.exit_code})"
-    return Row(variant, run.with_status("failed", "warning"), run.with_status("error"), verdict, seconds)
+    run = run_harness(subject, leg=leg)
+    outcome = Outcome(subject, leg, run, time.perf_counter() - started)
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        record = {"exit_code": run.exit_code, "result": run.result, "output": run.output[-20000:],
+                  "seconds": outcome.seconds}
+        kept.write_text(json.dumps(record), encoding="utf-8")
+    return outcome
 
 
-def render(rows: list[Row], total_seconds: float) -> str:
-    catalogue = load_catalogue()
-    faulty = [r for r in rows if r.variant]
-    detected = sum(r.detected for r in faulty)
-    flagged_total = sum(len(r.flagged) for r in faulty)
-    flagged_expected = sum(len(r.flagged & r.expected) for r in faulty)
-    flagged_allowed = sum(len(r.flagged & r.allowed) for r in faulty)
-    tripped = {rid for r in faulty for rid in r.expected}
-    active = [r.id for r in catalogue.active()]
+def render(
+    chosen: list[Subject], outcomes: list[Outcome], legs: tuple[str, ...], jobs: int, total: float | None
+) -> str:
+    """The Markdown matrix of the `chosen` subjects. A leg's time is the sum of its runs'
+    times divided by the jobs (the legs run interleaved); `total` is the whole matrix's wall time."""
+    seconds = {leg: sum(o.seconds for o in outcomes if o.leg == leg) / jobs for leg in legs}
+    by = {(o.name, o.leg): o for o in outcomes}
+    subjects = {(s.name if s is not None else HONEST): s for s in chosen}
+    names = list(subjects)
+    faulty = [n for n in names if isinstance(subjects[n], Variant)]
+    latitudes = [n for n in names if isinstance(subjects[n], Latitude)]
+    active = [r.id for r in catalogue().active()]
+    tripped = {rid for variant in all_variants().values() for rid in variant.trips}
     lines = [
         "# Detection matrix",
         "",
         "Generated by `python -m tests.faulty.matrix --write docs/detection-matrix.md`; do not edit by hand.",
-        "Each faulty variant is the reference server with one part swapped to break one rule; the harness",
-        "runs the suites of the areas the variant can affect (or all suites, for variants marked full).",
         "",
-        f"- variants: **{len(faulty)}**, detected with every expected requirement: **{detected}/{len(faulty)}**",
-        f"- precision: {flagged_expected}/{flagged_total} flagged requirements were the ones a variant declares "
-        f"(**{_percent(flagged_expected, flagged_total)}**); {flagged_allowed}/{flagged_total} within the declared "
-        f"blast radius (**{_percent(flagged_allowed, flagged_total)}**)",
-        f"- catalogue coverage: {len(tripped & set(active))}/{len(active)} requirements tripped by a variant; "
-        f"{len(not_mutation_tested())} listed as not mutation-tested",
-        f"- wall time: {total_seconds:.0f} s for {len(rows)} harness runs",
+        "Each **faulty variant** is the reference server with one part swapped to break one rule; each",
+        "**latitude variant** takes one latitude of contract §8 and must be certified conformant. Each runs",
+        "in two legs: **in-process** (`--reference-factory`: the harness builds the server and may move its",
+        "clock, read its database and its log) and **remote** (the variant served over HTTP on a loopback",
+        "port with a test clock behind `/_test/clock`; the harness gets `--target URL --target-profile`, as a",
+        "vendor runs it). A faulty variant runs the suites of the areas it can affect (all, when marked full);",
+        "a latitude variant runs every suite unless its areas are named.",
         "",
-        "| variant | rule broken | expected | flagged | detected | outside radius | verdict | s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| leg | faulty variants detected | precision: flags inside declared radius | latitude variants conformant "
+        "| harness runs | wall time |",
+        "|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        breaks = row.variant.breaks if row.variant else "none"
-        scope = "" if row.variant is None or row.variant.full else f" ({', '.join(areas_for(row.variant))})"
+    for leg in legs:
+        rows = [by[(n, leg)] for n in faulty if (n, leg) in by]
+        flags = sum(len(o.flagged) for o in rows)
+        inside = sum(len(o.flagged & o.allowed) for o in rows)
+        detected = sum(not o.missed and not o.passed_unshowable for o in rows)
+        lat = [by[(n, leg)] for n in latitudes if (n, leg) in by]
         lines.append(
-            f"| `{row.name}`{scope} | {breaks} | {_ids(row.expected)} | {_ids(row.flagged)} | "
-            f"{'yes' if row.detected else '**NO**'} | {_ids(row.stray) or '—'} | {row.verdict} | {row.seconds:.1f} |"
+            f"| {leg} | **{detected}/{len(rows)}** | {inside}/{flags} (**{_percent(inside, flags)}**) | "
+            f"**{sum(o.ok for o in lat)}/{len(lat)}** | {sum(1 for o in outcomes if o.leg == leg)} | "
+            f"{seconds.get(leg, 0):.0f} s |"
         )
+    lines += [
+        "",
+        f"Catalogue coverage: {len(tripped & set(active))}/{len(active)} requirements tripped by a faulty variant; "
+        f"{len(not_mutation_tested())} listed as not mutation-tested. "
+        + (f"Wall time: {total:.0f} s for the whole matrix, the legs interleaved, {jobs} harness runs at once; "
+           f"a leg's time is the sum of its runs' times divided by {jobs}." if total is not None else
+           f"Assembled from kept runs (`--kept-only`); a leg's time is the sum of its runs' times divided by "
+           f"{jobs}, and a variant missing from a leg was not run in it."),
+        "",
+        "## Faulty variants",
+        "",
+        "Flagged: failed, or warning for a SHOULD. `nv` marks a tripped requirement that the remote leg cannot",
+        "show at all (see below): it must come out not verified, never passed.",
+        "",
+        "| variant | rule broken | expected | " + " | ".join(f"{leg}: flagged | {leg}: ok" for leg in legs)
+        + " | outside radius | s |",
+        "|---|---|---|" + "---|---|" * len(legs) + "---|---|",
+    ]
+    for name in [HONEST, *faulty]:
+        subject = subjects[name]
+        scope = "" if subject is None or subject.full else f" ({', '.join(areas_for(subject))})"
+        cells, stray, spent = [], set(), []
+        for leg in legs:
+            o = by.get((name, leg))
+            if o is None:
+                cells += ["", "not run"]
+                continue
+            flagged = _ids(o.flagged) + (f" · nv {_ids(o.unshowable)}" if o.unshowable else "")
+            cells += [flagged, "yes" if o.ok else f"**NO** ({'; '.join(o.problems())})"]
+            stray |= o.stray
+            spent.append(f"{o.seconds:.0f}")
+        breaks = subject.breaks if isinstance(subject, Variant) else "none"
+        expected = _ids(set(subject.trips)) if isinstance(subject, Variant) else ""
+        lines.append(f"| `{name}`{scope} | {breaks} | {expected} | {' | '.join(cells)} | "
+                     f"{_ids(stray) or '—'} | {'/'.join(spent)} |")
+    if latitudes:
+        lines += [
+            "",
+            "## Latitude variants",
+            "",
+            "Each must come out CONFORMANT in both legs, flagged on nothing but the SHOULDs it declares.",
+            "",
+            "| variant | latitude taken | declared warnings | " + " | ".join(f"{leg}: verdict" for leg in legs)
+            + " | ok | s |",
+            "|---|---|---|" + "---|" * len(legs) + "---|---|",
+        ]
+        for name in latitudes:
+            subject = subjects[name]
+            verdicts, problems, spent = [], [], []
+            for leg in legs:
+                o = by.get((name, leg))
+                if o is None:
+                    verdicts.append("not run")
+                    continue
+                verdicts.append(o.verdict + (f" ({_ids(o.flagged)})" if o.flagged else ""))
+                problems += [f"{leg}: {p}" for p in o.problems()]
+                if o.pending:
+                    problems.append(f"{leg}: pending, {_ids(o.pending)} is still a MUST in the catalogue")
+                spent.append(f"{o.seconds:.0f}")
+            missing = [leg for leg in legs if (name, leg) not in by]
+            ok = "yes" if not problems else f"**NO** ({'; '.join(problems)})"
+            if missing and not problems:
+                ok = f"not run in {', '.join(missing)}"
+            if problems and all("pending" in p for p in problems):
+                ok = f"pending ({'; '.join(problems)})"
+            lines.append(f"| `{name}` | {subject.takes} | {_ids(set(subject.warns)) or '—'} | "
+                         f"{' | '.join(verdicts)} | {ok} | {'/'.join(spent)} |")
+    unshowable = sorted(r.id for r in catalogue().active() if not shown_in(r.id, "remote"))
+    if "remote" in legs and unshowable:
+        lines += ["", "## Not verifiable remotely", "",
+                  "The catalogue's `verifiable` field; against a remote test deployment these are reported not",
+                  "verified, with the reason below (from the remote run of the honest server), never passed.", "",
+                  "| requirement | verifiable | reason |", "|---|---|---|"]
+        reasons = _remote_reasons(outcomes)
+        for rid in unshowable:
+            lines.append(f"| {rid} | {catalogue()[rid].verifiable} | {reasons.get(rid, '')} |")
     if not_mutation_tested():
         lines += ["", "## Not mutation-tested", "", "| requirement | why |", "|---|---|"]
         lines += [f"| {rid} | {why} |" for rid, why in sorted(not_mutation_tested().items())]
     return "\n".join(lines) + "\n"
+
+
+def _remote_reasons(outcomes: list[Outcome]) -> dict[str, str]:
+    for o in outcomes:
+        if o.subject is None and o.leg == "remote" and o.run.result:
+            return {r["id"]: (r["reason"] or "").replace("|", "\\|") for r in o.run.result["requirements"]}
+    return {}
 
 
 def _ids(ids: set[str]) -> str:
@@ -109,23 +189,47 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="also write the Markdown matrix to this path")
     parser.add_argument("--jobs", type=int, default=2, help="harness runs at once (default 2)")
+    parser.add_argument("--leg", choices=LEGS, action="append", help="only this leg (repeatable; default both)")
+    parser.add_argument("--no-latitude", action="store_true", help="leave the latitude variants out")
     parser.add_argument("-k", dest="only", help="only variants whose name contains this")
+    parser.add_argument("--results", type=Path, help="keep each run's report in this directory")
+    parser.add_argument("--reuse", action="store_true", help="with --results: take kept runs instead of rerunning")
+    parser.add_argument("--kept-only", action="store_true",
+                        help="with --results: run nothing, render the kept runs (the others are shown as not run)")
     args = parser.parse_args(argv)
-    variants: list[Variant | None] = [None]
-    variants += [v for name, v in sorted(all_variants().items()) if not args.only or args.only in name]
+    # the remote leg serves variants in this process: their log lines (a variant's
+    # 500s, the one that logs credentials) belong to the run, not to this terminal
+    server_log = logging.getLogger("bsk_conformance.reference_server")
+    server_log.propagate = False
+    server_log.addHandler(logging.NullHandler())
+    legs = tuple(args.leg or LEGS)
+    jobs = max(1, args.jobs)
+    subjects: list[Subject] = [None]
+    subjects += [v for name, v in sorted(all_variants().items()) if not args.only or args.only in name]
+    if not args.no_latitude:
+        subjects += [v for name, v in sorted(latitude_variants().items()) if not args.only or args.only in name]
+    tasks = [(subject, leg) for subject in subjects for leg in legs]
+    if args.kept_only:
+        if args.results is None:
+            parser.error("--kept-only needs --results DIR")
+        tasks = [(s, leg) for s, leg in tasks if (args.results / leg / f"{s.name if s else 'honest'}.json").exists()]
+        args.reuse = True
     started = time.perf_counter()
-    rows: list[Row] = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for done, row in enumerate(pool.map(measure, variants), start=1):
-            rows.append(row)
-            mark = "ok" if row.detected and not row.stray else "MISS"
-            print(f"[{done}/{len(variants)}] {row.name}: {mark} ({row.seconds:.1f} s)", file=sys.stderr, flush=True)
-    markdown = render(rows, time.perf_counter() - started)
+    outcomes: list[Outcome] = []
+    run_one = functools.partial(measure, results=args.results, reuse=args.reuse)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for done, outcome in enumerate(pool.map(run_one, tasks), start=1):
+            outcomes.append(outcome)
+            mark = "ok" if outcome.ok else "MISS: " + "; ".join(outcome.problems())
+            print(f"[{done}/{len(tasks)}] {outcome.leg} {outcome.name}: {mark} ({outcome.seconds:.1f} s)",
+                  file=sys.stderr, flush=True)
+    total = time.perf_counter() - started
+    markdown = render(subjects, outcomes, legs, jobs, None if args.kept_only else total)
     print(markdown)
     if args.write:
         args.write.write_text(markdown, encoding="utf-8")
         print(f"written to {args.write}", file=sys.stderr)
-    return 0 if all(r.detected and not r.stray for r in rows) else 1
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 if __name__ == "__main__":

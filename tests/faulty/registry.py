@@ -1,4 +1,4 @@
-"""Every faulty variant, by name, and the factories the harness loads.
+"""Every faulty and latitude variant, by name, and the factories the harness loads.
 
 `--reference-factory tests.faulty.registry:<name>` builds variant <name>.
 """
@@ -10,6 +10,7 @@ import pkgutil
 from functools import cache
 
 from tests.faulty import variants as _variants_package
+from tests.faulty.latitude import LATITUDES, Latitude
 from tests.faulty.variant import Variant
 
 
@@ -39,8 +40,16 @@ def all_variants() -> dict[str, Variant]:
     return found
 
 
+@cache
+def latitude_variants() -> dict[str, Latitude]:
+    found = {latitude.name: latitude for latitude in LATITUDES}
+    if len(found) != len(LATITUDES) or set(found) & set(all_variants()):
+        raise ValueError("latitude and faulty variant names must all differ")
+    return found
+
+
 def __getattr__(name: str):
-    variant = all_variants().get(name)
+    variant = all_variants().get(name) or latitude_variants().get(name)
     if variant is None:
         raise AttributeError(name)
     return variant.factory

@@ -1,5 +1,10 @@
-"""Runs the harness against the reference server or a faulty variant, in a
-subprocess (a fresh pytest, exactly as a user runs it), and reads its JSON."""
+"""Runs the harness against the reference server or a variant, in a
+subprocess (a fresh pytest, exactly as a user runs it), and reads its JSON.
+
+Two legs: in-process (`--reference-factory`: the harness builds the server
+itself and may move its clock, read its database and log), and remote (the
+variant served over HTTP by this process, the harness given only `--target`
+and `--target-profile`, as a vendor runs it)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bsk_conformance.harness.requirements import load_catalogue
+from tests.faulty.latitude import Latitude
 from tests.faulty.variant import Variant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,14 +35,35 @@ class Run:
         return {rid for rid, status in self.statuses().items() if status in wanted}
 
 
-def areas_for(variant: Variant) -> list[str]:
+def areas_for(variant: Variant | Latitude) -> list[str]:
+    if isinstance(variant, Latitude):
+        return list(variant.areas or ())
     catalogue = load_catalogue()
-    ids = [*variant.trips, *variant.blast]
+    ids = [*variant.trips, *variant.blast, *variant.remote_blast]
     return sorted({catalogue[rid].area for rid in ids if rid in catalogue})
 
 
-def run_harness(variant: Variant | None = None, *extra: str, timeout: float = 600) -> Run:
-    """Run the suites in-process against `variant` (None: the honest server)."""
+LEGS = ("in-process", "remote")
+
+
+def run_harness(
+    variant: Variant | Latitude | None = None, *extra: str, timeout: float = 600, leg: str = "in-process"
+) -> Run:
+    """Run the suites against `variant` (None: the honest server) in `leg`."""
+    if leg not in LEGS:
+        raise ValueError(f"leg must be one of {LEGS}, not {leg!r}")
+    if leg == "remote":
+        from tests.faulty.remote import PROFILE, served
+
+        try:
+            with served(variant.factory if variant is not None else None) as url:
+                return _run(variant, ["--target", url, "--target-profile", str(PROFILE), *extra], timeout, remote=True)
+        except Exception as exc:  # a variant that cannot even be served is a row of the matrix, not its end
+            return Run(-1, None, f"the remote run failed (serving or running): {type(exc).__name__}: {exc}")
+    return _run(variant, list(extra), timeout, remote=False)
+
+
+def _run(variant: Variant | Latitude | None, extra: list[str], timeout: float, *, remote: bool) -> Run:
     with tempfile.TemporaryDirectory(prefix="bsk-faulty-") as report_dir:
         command = [
             sys.executable,
@@ -51,7 +78,8 @@ def run_harness(variant: Variant | None = None, *extra: str, timeout: float = 60
             *extra,
         ]
         if variant is not None:
-            command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
+            if not remote:
+                command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
             if not variant.full:
                 command += ["-m", " or ".join(areas_for(variant))]
         completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)

@@ -4,7 +4,8 @@ Each variant swaps one part of the server (`reference_server.parts.Parts`)
 and declares what a sound harness must make of it: the requirements it
 `trips` (they must fail, or warn for a SHOULD), and the `blast` radius: other
 requirements that may fail too, each with the reason, because they share the
-broken mechanism. Anything else failing is a false positive.
+broken mechanism (`remote_blast`: only when served remotely). Anything else
+failing is a false positive.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ class Variant:
     blast: dict[str, str] = field(default_factory=dict)
     # run every suite for this variant, not only the areas it can affect
     full: bool = False
+    # requirements that may fail too, only against the variant served remotely
+    # (where the harness knows nothing but HTTP), each with the reason
+    remote_blast: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.trips:
             raise ValueError(f"variant {self.name} trips nothing")
-        overlap = set(self.trips) & set(self.blast)
+        overlap = set(self.trips) & (set(self.blast) | set(self.remote_blast))
         if overlap:
             raise ValueError(f"variant {self.name}: {sorted(overlap)} both tripped and in the blast radius")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tests.faulty.variant import Variant, swap
+from tests.faulty.variant import Variant
 
 
 def clock_routes_in_every_environment(settings: Any, clock: Any) -> Any:
@@ -21,18 +21,32 @@ def clock_routes_in_every_environment(settings: Any, clock: Any) -> Any:
 
 
 class AdvanceIgnored:
-    """The server's clock as /_test/clock sees it: it reads the time, but an
-    advance asked over HTTP does not move it (the harness still moves the
-    frozen clock underneath directly, so everything else keeps working)."""
+    """ASGI wrapper: POST /_test/clock answers the current time, 200, and moves
+    nothing. The server's own clock is untouched, so in-process the harness
+    still moves it directly and everything else keeps working; a remote
+    harness can only notice that the advance did not happen."""
 
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
+    def __init__(self, app: Any, clock: Any) -> None:
+        self.app = app
+        self.clock = clock
 
-    def now(self) -> float:
-        return self._inner.now()
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) != ("POST", "/_test/clock"):
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import JSONResponse
 
-    def advance(self, seconds: float) -> float:
-        return self._inner.now()
+        from bsk_conformance.reference_server.clock import format_timestamp
+
+        await JSONResponse({"now": format_timestamp(self.clock.now())})(scope, receive, send)
+
+
+def clock_control_advance_ignored(settings: Any, clock: Any) -> Any:
+    from bsk_conformance.reference_server import create_app
+
+    app = create_app(settings, clock=clock)
+    # only where clock control is offered at all: a live deployment keeps its 404
+    return AdvanceIgnored(app, clock) if settings.mounts_clock_routes else app
 
 
 VARIANTS = [
@@ -46,6 +60,6 @@ VARIANTS = [
         name="clock_control_advance_ignored",
         breaks="POST /_test/clock {advanceSeconds} moves the server's clock forward",
         trips=("BSK-CLK-002",),
-        factory=swap("clock", lambda p: AdvanceIgnored(p.clock)),
+        factory=clock_control_advance_ignored,
     ),
 ]
