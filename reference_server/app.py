@@ -97,7 +97,10 @@ def allowed_methods(routers: list[APIRouter], scope: Scope, prefix: str = "") ->
     base path the routers were mounted under."""
     path = scope.get("path", "")
     if prefix and path.startswith(prefix):
-        scope = {**scope, "path": path[len(prefix) :] or "/"}
+        path = path[len(prefix) :] or "/"
+    # a bare scope: FastAPI leaves per-request routing context in the real one,
+    # which makes its routes answer for the route that was tried, not the path
+    scope = {"type": "http", "path": path, "root_path": "", "method": scope.get("method", "GET")}
     methods: set[str] = set()
     for router in routers:
         for route in router.routes:

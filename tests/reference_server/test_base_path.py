@@ -35,3 +35,14 @@ def test_nothing_answers_outside_the_prefix(prefixed: TestClient, path: str) -> 
 def test_settings_refuse_a_malformed_prefix(base_path: str) -> None:
     with pytest.raises(ValueError, match="base_path"):
         Settings(base_path=base_path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [("OPTIONS", "/v1/api-keys", "GET, POST"), ("PUT", "/v1/api-keys/x", "DELETE, GET"), ("PUT", "/v1/_test/clock", "GET, POST")],
+)
+def test_a_405_under_the_prefix_lists_every_method_of_the_path(
+    prefixed: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = prefixed.request(method, path)
+    assert response.status_code == 405 and response.headers["allow"] == allow
