@@ -127,9 +127,14 @@ FINGERPRINT_LABELS: Final = {
 
 
 def fingerprint_items(result: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) for each entry of the result's targetFingerprint; the
-    values come partly from the target, so callers escape and cap them."""
+    """(label, value) for each entry of the result's targetFingerprint that
+    holds a value (a null is a fact the target did not offer, e.g. TLS over
+    http); the values come partly from the target, so callers escape and cap them."""
     fingerprint = result.get("targetFingerprint")
     if not isinstance(fingerprint, Mapping):
         return []
-    return [(FINGERPRINT_LABELS.get(str(key), str(key)), str(value)) for key, value in fingerprint.items()]
+    return [
+        (FINGERPRINT_LABELS.get(str(key), str(key)), str(value))
+        for key, value in fingerprint.items()
+        if value is not None
+    ]

@@ -33,3 +33,10 @@ def test_a_hostile_value_is_spelled_out_not_obeyed(result: dict[str, Any]) -> No
     html = render_html(result).decode()
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "Server header" in html
+
+
+def test_facts_the_target_did_not_offer_are_not_shown() -> None:
+    from bsk_conformance.reports import model
+
+    result = {"targetFingerprint": {"jwksSha256": "ab" * 32, "tlsVersion": None, "tlsCertificateSha256": None}}
+    assert model.fingerprint_items(result) == [("JWKS SHA-256", "ab" * 32)]
