@@ -105,7 +105,7 @@ def test_a_405_naming_one_route_of_a_path_fails_the_run(
     """The run above can fail: with the Allow of one route only (as before
     issue 16), OPTIONS /api-keys answers `Allow: POST` and ST205 says so."""
     url, token, _ = server
-    monkeypatch.setattr(app, "allowed_methods", lambda routers, scope: "POST")
+    monkeypatch.setattr(app, "allowed_methods", lambda routers, scope, prefix="": "POST")
     only = ("--include-name", "GET /api-keys", "--phases", "coverage", "--max-failures", "1")
     result = schemathesis_run(url, f"Authorization: Bearer {token}", tmp_path, *only)
     assert result["exit_code"] == 1 and {f["code"] for f in result["failures"]} == {"ST205"}, result["summary"]
