@@ -11,19 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+# the statuses as the keys of the ``summary`` object: defined once, with the verdict rules
+from .verdict_rules import SUMMARY_KEYS as SUMMARY_KEYS
+
 #: Requirement statuses and check outcomes, in the order a reader wants them:
 #: what broke first, what passed last.
 STATUSES: Final = ("failed", "error", "warning", "not_verified", "skipped", "passed")
 
-#: The same statuses, as the keys of the ``summary`` object.
-SUMMARY_KEYS: Final = {
-    "passed": "passed",
-    "failed": "failed",
-    "warning": "warning",
-    "not_verified": "notVerified",
-    "skipped": "skipped",
-    "error": "error",
-}
 
 STATUS_LABELS: Final = {
     "passed": "passed",
