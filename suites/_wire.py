@@ -8,6 +8,8 @@
 - `is_rfc3339_utc`: an RFC 3339 §5.6 date-time whose offset is UTC.
 - `tampered`: a JWT whose signature bytes differ from the genuine ones.
 - `echoes`: whether a response shows a secret the request carried.
+- `post_raw`, `unknown_email`, `unknown_key`: requests the wire checks share.
+- `listed_entry`: an item just created, found in a `{"data": [...]}` listing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import secrets as _secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +25,11 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 
+from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
+
 JSON = {"content-type": "application/json"}
+ONE_MIB = 1 << 20
+UNKNOWN_EMAIL = "nobody-{}@bsk-conformance.invalid"
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -231,3 +238,38 @@ class SignedIn:
             except Exception:
                 pass  # best effort, like the `user` fixture
             self._session = None
+
+
+def unknown_email() -> str:
+    """An address no account has (the .invalid TLD), new for each call."""
+    return UNKNOWN_EMAIL.format(_secrets.token_hex(4))
+
+
+def unknown_key(target) -> str:
+    """A key of the target's shape that it never issued."""
+    return target.profile.key_prefix + "Z" * 40
+
+
+def post_raw(target, session, path: str, body: bytes) -> httpx.Response:
+    """POST exactly `body`; anything a broken target creates is deleted again."""
+    response = target.post(path, content=body, headers=JSON, bearer=session.access_token if session else None)
+    if response.status_code == 201 and path in ("/api-keys", "/projects") and session is not None:
+        try:
+            created = response.json()
+            target.evidence.redactor.register(created.get("key"), "api-key")
+            session.delete(f"{path}/{created['id']}")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
+    return response
+
+
+def listed_entry(listing: httpx.Response, item_id: str, context: str) -> dict:
+    """The entry of `item_id` in a 200 `{"data": [...]}` listing, or a failure."""
+    expect_status(listing, 200, context=context)
+    data = expect_json_object(listing, context).get("data")
+    if not isinstance(data, list):
+        fail('{"data": [...]}', describe(listing), context)
+    for entry in data:
+        if isinstance(entry, dict) and entry.get("id") == item_id:
+            return entry
+    fail(f"the item {item_id} just created among the {len(data)} listed", describe(listing), context)

@@ -3,7 +3,8 @@
 The key-leak scanner (contract §1: "the full key is shown only once, at
 creation") watches every exchange of the run, whatever check sends it; the
 check that reports what it found (marked `runs_last`) is moved to the end of
-the run so that it judges everything sent before it.
+the run so that it judges everything sent before it. `reader` is the one
+logged-in session that a module's read-only checks share.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from ._keys import KeyLeakScanner
+from ._wire import SignedIn
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,3 +33,16 @@ def key_leak_scanner(target) -> KeyLeakScanner:
     scanner = KeyLeakScanner(target.profile, target.evidence.redactor)
     target.evidence.observe(scanner.observe)
     return scanner
+
+
+@pytest.fixture(scope="module")
+def signed_in(two_factor_registry, alice, clock):
+    shared = SignedIn(two_factor_registry, alice, clock)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def reader(signed_in):
+    """alice, logged in once for the checks of a module that only read."""
+    return signed_in.session

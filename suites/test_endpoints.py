@@ -23,15 +23,15 @@ import httpx
 import pytest
 
 from bsk_conformance.harness.expect import (
-    describe,
     expect,
     expect_error,
     expect_fields,
     expect_json_object,
     expect_status,
-    fail,
 )
 from bsk_conformance.harness.profile import Account
+
+from ._wire import listed_entry
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
 USER_FIELDS = {"type": str, "userId": str, "email": str, "organizationId": str, "twoFactorEnabled": bool}
@@ -58,17 +58,6 @@ def _organization_of(target, session) -> str:
         return known
     body = _object(session.get("/me"), 200, "GET /me")
     return str(body.get("organizationId"))
-
-
-def _listed(response: httpx.Response, item_id: str, context: str) -> dict:
-    body = _object(response, 200, context)
-    data = body.get("data")
-    if not isinstance(data, list):
-        fail('{"data": [...]}', describe(response), context)
-    for entry in data:
-        if isinstance(entry, dict) and entry.get("id") == item_id:
-            return entry
-    fail(f"the item {item_id} just created among the {len(data)} listed", describe(response), context)
 
 
 # -- the caller ---------------------------------------------------------------------------------
@@ -145,7 +134,7 @@ def _expect_metadata_of(body: dict, created: dict, context: str) -> None:
 def test_key_metadata_is_the_documented_fields(operation, user, resources):
     created = resources.create_key(user, scopes=["projects:read"], rate_limit=90)
     if operation == "GET /api-keys":
-        body = _listed(user.get("/api-keys"), created["id"], "GET /api-keys")
+        body = listed_entry(user.get("/api-keys"), created["id"], "GET /api-keys")
         context = "the key's entry in GET /api-keys"
     else:
         context = "GET /api-keys/{id} of a key just created"
@@ -190,7 +179,7 @@ def test_post_projects_answers_201_with_the_project(user, resources, target):
 def test_get_projects_lists_the_project(user, resources, target):
     name = resources.unique_name("project")
     created = resources.create_project(user, name=name)
-    entry = _listed(user.get("/projects"), str(created.get("id")), "GET /projects")
+    entry = listed_entry(user.get("/projects"), str(created.get("id")), "GET /projects")
     _expect_project(entry, name, _organization_of(target, user), "the project's entry in GET /projects")
 
 

@@ -1,0 +1,157 @@
+"""Contract §2 — Wire format: the challenge of a 401.
+
+   "401 responses to a bearer-protected request carry WWW-Authenticate: Bearer realm="bsk",
+    with error="invalid_token" when a token was sent but rejected (RFC 6750 §3)."
+
+Challenges are parsed as RFC 9110 §11.6.1 defines them: scheme and parameter
+names in any case, values quoted or not, extra parameters (error_description,
+scope, ...) and extra challenges allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from bsk_conformance.harness.expect import expect, expect_status, fail
+
+from ._cases import cases
+from ._wire import ChallengeSyntaxError, bearer_challenge, tampered, unknown_key
+
+REALM = "bsk"
+GARBAGE_TOKEN = "not-a-jwt-bsk-conformance"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A bearer-protected operation, with a body that is valid when one is needed,
+    so that only the missing or rejected credentials can be the reason for the answer."""
+
+    id: str
+    body: dict[str, Any] | None = None
+    # elsewhere a key may be refused as a key (403) before it is looked at,
+    # so only operations that take keys must answer an unknown key with 401
+    takes_keys: bool = False
+
+    def send(self, target, **credentials: str) -> httpx.Response:
+        method, path = self.id.split(" ", 1)
+        if self.body is None:
+            return target.request(method, path, **credentials)
+        return target.request(method, path, json=self.body, **credentials)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    id: str
+    context: str
+    make: Callable[..., dict[str, str]]  # (target, request) -> the request's credentials
+
+
+@dataclass(frozen=True)
+class Presented:
+    """An operation with the credentials it is sent with."""
+
+    operation: Operation
+    credentials: Credentials
+
+    @property
+    def id(self) -> str:
+        return f"{self.operation.id}-{self.credentials.id}"
+
+    @property
+    def context(self) -> str:
+        return f"{self.operation.id} {self.credentials.context}"
+
+    def send(self, target, request) -> httpx.Response:
+        return self.operation.send(target, **self.credentials.make(target, request))
+
+
+PROTECTED = (
+    Operation("GET /api-keys"),
+    Operation("GET /me", takes_keys=True),
+    Operation("GET /organization", takes_keys=True),
+    Operation("GET /projects", takes_keys=True),
+    Operation("POST /api-keys", {"name": "bsk-conformance-unauthenticated", "scopes": []}),
+    Operation("POST /auth/2fa/setup"),
+    Operation("POST /auth/logout", {"refreshToken": "rt_bsk-conformance"}),
+    Operation("POST /projects", {"name": "bsk-conformance-unauthenticated"}, takes_keys=True),
+)
+ME = PROTECTED[1]
+NONE = Credentials("no-credentials", "without credentials", lambda target, request: {})
+GARBAGE = Credentials(
+    "garbage-token", "with a bearer token that is no JWT", lambda target, request: {"bearer": GARBAGE_TOKEN}
+)
+ALTERED = Credentials(
+    "altered-token",
+    "with an access token whose signature was altered",
+    lambda target, request: {"bearer": tampered(request.getfixturevalue("reader").access_token)},
+)
+UNKNOWN_KEY = Credentials(
+    "unknown-key", "with an unknown API key", lambda target, request: {"api_key": unknown_key(target)}
+)
+
+# Every kind of refused credentials on GET /me, and an unknown key wherever keys are
+# taken; the other operations are covered without credentials (BSK-WIRE-003) and
+# with rejected tokens (BSK-WIRE-004), whose checks require the same challenge.
+WIRE_002_CASES = tuple(Presented(ME, kind) for kind in (NONE, GARBAGE, ALTERED, UNKNOWN_KEY)) + tuple(
+    Presented(operation, UNKNOWN_KEY) for operation in PROTECTED if operation.takes_keys and operation is not ME
+)
+WIRE_004_CASES = (Presented(ME, GARBAGE),) + tuple(Presented(operation, ALTERED) for operation in PROTECTED)
+
+
+def _challenge(response: httpx.Response, context: str):
+    """The Bearer challenge of a 401, or a failure naming what came instead."""
+    expect_status(response, 401, context=context)
+    values = response.headers.get_list("www-authenticate")
+    if not values:
+        fail(f'WWW-Authenticate: Bearer realm="{REALM}"', "no WWW-Authenticate header", context)
+    try:
+        challenge = bearer_challenge(response)
+    except ChallengeSyntaxError as exc:
+        fail("a WWW-Authenticate header that parses as RFC 9110 challenges", f"{values!r} ({exc})", context)
+    if challenge is None:
+        fail("a Bearer challenge (RFC 6750 §3)", f"WWW-Authenticate {values!r}", context)
+    realm = challenge.params.get("realm")
+    expect(realm == REALM, f'realm="{REALM}"', f"WWW-Authenticate {values!r}", context)
+    return challenge
+
+
+def _challenge_to(case: Presented, target, request):
+    with target.evidence.note(case.context):
+        response = case.send(target, request)
+    return _challenge(response, case.context)
+
+
+@pytest.mark.requirement("BSK-WIRE-002")
+@cases("case", WIRE_002_CASES)
+def test_every_401_to_a_bearer_protected_request_has_a_bearer_realm_bsk_challenge(case: Presented, target, request):
+    _challenge_to(case, target, request)
+
+
+@pytest.mark.requirement("BSK-WIRE-003")
+@cases("operation", PROTECTED)
+def test_a_401_without_credentials_has_no_error_parameter(operation: Operation, target, request):
+    case = Presented(operation, NONE)
+    challenge = _challenge_to(case, target, request)
+    expect(
+        "error" not in challenge.params,
+        "a Bearer challenge without an error parameter (RFC 6750 §3.1)",
+        f'error="{challenge.params.get("error")}"',
+        case.context,
+    )
+
+
+@pytest.mark.requirement("BSK-WIRE-004")
+@cases("case", WIRE_004_CASES)
+def test_a_401_to_a_rejected_token_says_error_invalid_token(case: Presented, target, request):
+    challenge = _challenge_to(case, target, request)
+    expect(
+        challenge.params.get("error") == "invalid_token",
+        'error="invalid_token" in the Bearer challenge',
+        f"error={challenge.params.get('error')!r}",
+        case.context,
+    )
