@@ -31,25 +31,21 @@ class Endpoint:
     path: str
     scope: str
     success: int
-    requirement: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.method}-{self.path.strip('/').replace('/', '-').replace('{id}', 'id')}"
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
 
 
-ENDPOINTS = (
-    Endpoint("GET", "/organization", "organization:read", 200, "BSK-SCP-001"),
-    Endpoint("GET", "/projects", "projects:read", 200, "BSK-SCP-002"),
-    Endpoint("GET", "/projects/{id}", "projects:read", 200, "BSK-SCP-003"),
-    Endpoint("POST", "/projects", "projects:write", 201, "BSK-SCP-004"),
-    Endpoint("DELETE", "/projects/{id}", "projects:write", 204, "BSK-SCP-005"),
-)
-
-
-def _endpoint_params():
-    return [pytest.param(e, marks=pytest.mark.requirement(e.requirement),
-                         id=f"{e.method}-{e.path.strip('/').replace('/', '-').replace('{id}', 'id')}")
-            for e in ENDPOINTS]
+ORGANIZATION = Endpoint("GET", "/organization", "organization:read", 200)
+PROJECT_LIST = Endpoint("GET", "/projects", "projects:read", 200)
+PROJECT = Endpoint("GET", "/projects/{id}", "projects:read", 200)
+PROJECT_CREATION = Endpoint("POST", "/projects", "projects:write", 201)
+PROJECT_DELETION = Endpoint("DELETE", "/projects/{id}", "projects:write", 204)
+ENDPOINTS = (ORGANIZATION, PROJECT_LIST, PROJECT, PROJECT_CREATION, PROJECT_DELETION)
 
 
 class _Caller:
@@ -78,8 +74,8 @@ class _Caller:
             kwargs["json"] = {"name": self.project_name}
         response = self.user.target.request(endpoint.method, path, **kwargs, **auth)
         if endpoint.method == "POST" and response.status_code == 201:
-            made = _json_id(response)
-            if made:
+            made = _json_member(response, "id")
+            if isinstance(made, str) and made:
                 self.user.delete(f"/projects/{made}")
         return response
 
@@ -90,26 +86,24 @@ class _Caller:
                 return "the project was deleted all the same"
         if endpoint.method == "POST" and self.project_name:
             listed = self.user.get("/projects")
-            names = [p.get("name") for p in (_json_data(listed) or []) if isinstance(p, dict)]
+            names = [p.get("name") for p in _json_data(listed) if isinstance(p, dict)]
             if self.project_name in names:
                 return "the project was created all the same"
         return None
 
 
-def _json_id(response: httpx.Response) -> str | None:
+def _json_member(response: httpx.Response, name: str) -> object:
+    """`name` of the answer's JSON object, or None when the body is no JSON object."""
     try:
-        value = response.json().get("id")
-    except (ValueError, AttributeError):
+        body = response.json()
+    except ValueError:
         return None
-    return value if isinstance(value, str) else None
+    return body.get(name) if isinstance(body, dict) else None
 
 
-def _json_data(response: httpx.Response) -> list | None:
-    try:
-        data = response.json().get("data")
-    except (ValueError, AttributeError):
-        return None
-    return data if isinstance(data, list) else None
+def _json_data(response: httpx.Response) -> list:
+    data = _json_member(response, "data")
+    return data if isinstance(data, list) else []
 
 
 def _expect_insufficient_scope(response: httpx.Response, scope: str, context: str) -> None:
@@ -120,23 +114,45 @@ def _expect_insufficient_scope(response: httpx.Response, scope: str, context: st
 # -- every (scope, endpoint) pair of the table -------------------------------
 
 
-@pytest.mark.parametrize("endpoint", _endpoint_params())
-def test_key_with_the_endpoints_scope_is_allowed(endpoint, user, resources):
-    key = resources.create_key(user, scopes=[endpoint.scope])["key"]
-    response = _Caller(user, resources).call(endpoint, api_key=key)
-    expect_status(response, endpoint.success, context=f"{endpoint} with a key holding only {endpoint.scope}")
-
-
-@pytest.mark.parametrize("endpoint", _endpoint_params())
-def test_key_without_the_endpoints_scope_is_403_insufficient_scope(endpoint, user, resources):
-    others = [scope for scope in SCOPES if scope != endpoint.scope]
+def _expect_scope_enforced(endpoint: Endpoint, user, resources) -> None:
+    """A key holding only the endpoint's scope is allowed; a key holding every
+    other scope, or none, gets 403 insufficient_scope and changes nothing."""
     caller = _Caller(user, resources)
+    key = resources.create_key(user, scopes=[endpoint.scope])["key"]
+    response = caller.call(endpoint, api_key=key)
+    expect_status(response, endpoint.success, context=f"{endpoint} with a key holding only {endpoint.scope}")
+    others = [scope for scope in SCOPES if scope != endpoint.scope]
     for scopes, what in ((others, f"every other scope ({', '.join(others)})"), ([], "no scope")):
         key = resources.create_key(user, scopes=scopes)["key"]
         context = f"{endpoint} with a key holding {what}"
         _expect_insufficient_scope(caller.call(endpoint, api_key=key), endpoint.scope, context)
         changed = caller.untouched(endpoint)
         expect(changed is None, "nothing changed by the refused request", changed, context)
+
+
+@pytest.mark.requirement("BSK-SCP-001")
+def test_get_organization_needs_organization_read(user, resources):
+    _expect_scope_enforced(ORGANIZATION, user, resources)
+
+
+@pytest.mark.requirement("BSK-SCP-002")
+def test_get_projects_needs_projects_read(user, resources):
+    _expect_scope_enforced(PROJECT_LIST, user, resources)
+
+
+@pytest.mark.requirement("BSK-SCP-003")
+def test_get_a_project_needs_projects_read(user, resources):
+    _expect_scope_enforced(PROJECT, user, resources)
+
+
+@pytest.mark.requirement("BSK-SCP-004")
+def test_post_projects_needs_projects_write(user, resources):
+    _expect_scope_enforced(PROJECT_CREATION, user, resources)
+
+
+@pytest.mark.requirement("BSK-SCP-005")
+def test_delete_a_project_needs_projects_write(user, resources):
+    _expect_scope_enforced(PROJECT_DELETION, user, resources)
 
 
 @pytest.mark.requirement("BSK-SCP-006")
@@ -166,20 +182,12 @@ def test_key_grants_exactly_the_endpoints_of_its_scopes(subset, user, resources)
             if response.status_code != endpoint.success:
                 wrong.append(f"{endpoint}: expected HTTP {endpoint.success}, observed {describe(response)}")
         else:
-            error = _json_error(response)
+            error = _json_member(response, "error")
             if response.status_code != 403 or error != "insufficient_scope":
                 wrong.append(f"{endpoint}: expected HTTP 403 insufficient_scope, observed {describe(response)}")
     granted = sorted(str(e) for e in ENDPOINTS if e.scope in subset)
     expect(not wrong, f"exactly {granted or 'no endpoint'} granted", "; ".join(wrong),
            f"a key with scopes {sorted(subset) or '[]'}")
-
-
-def _json_error(response: httpx.Response) -> object:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("error") if isinstance(body, dict) else None
 
 
 # -- organization isolation --------------------------------------------------
@@ -213,6 +221,10 @@ def test_another_organizations_project_is_404_to_delete_and_stays(user, other_us
                   context="GET /projects/{id} by its own organization after the refused deletes")
 
 
+def _status_and_error(response: httpx.Response) -> tuple[int, object]:
+    return response.status_code, _json_member(response, "error")
+
+
 @pytest.mark.requirement("BSK-SCP-010")
 def test_another_organizations_objects_answer_as_a_missing_id(user, other_user, resources, target):
     project = resources.create_project(other_user)["id"]
@@ -235,7 +247,7 @@ def test_another_organizations_objects_answer_as_a_missing_id(user, other_user, 
         with target.evidence.note("a missing ID of the same shape"):
             absent = target.request(method, template.replace("{id}", missing), **auth)
         context = f"{method} {template} {how}: another organization's object vs a missing ID"
-        expect((theirs.status_code, _json_error(theirs)) == (absent.status_code, _json_error(absent)),
+        expect(_status_and_error(theirs) == _status_and_error(absent),
                f"the same status and error code as for a missing ID ({describe(absent)})", describe(theirs), context)
 
 
@@ -264,7 +276,7 @@ def test_project_list_holds_only_the_callers_organization(user, other_user, reso
     for how, response in (("by bearer", user.get("/projects")), ("by key", target.get("/projects", api_key=key))):
         context = f"GET /projects {how}"
         expect_status(response, 200, context=context)
-        items = [p for p in (_json_data(response) or []) if isinstance(p, dict)]
+        items = [p for p in _json_data(response) if isinstance(p, dict)]
         ids = {p.get("id") for p in items}
         expect(mine in ids, "the caller's own new project listed", f"{len(items)} items without it", context)
         expect(theirs not in ids, "no project of another organization", "the other organization's project", context)
@@ -281,7 +293,7 @@ def test_key_list_holds_only_the_callers_organization(user, other_user, resource
     response = user.get("/api-keys")
     context = "GET /api-keys"
     expect_status(response, 200, context=context)
-    items = [k for k in (_json_data(response) or []) if isinstance(k, dict)]
+    items = [k for k in _json_data(response) if isinstance(k, dict)]
     ids = {k.get("id") for k in items}
     expect(mine in ids, "the caller's own new key listed", f"{len(items)} items without it", context)
     expect(theirs not in ids, "no key of another organization", "the other organization's key", context)
