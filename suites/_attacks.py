@@ -23,8 +23,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -292,13 +290,3 @@ def attack(session, vectors: Iterable[tuple[str, str]]) -> None:
     attempts = present(session.target, vectors)
     ensure_genuine_token_works(session)
     expect_all_refused(attempts)
-
-
-# -- vectors as data -------------------------------------------------------------
-
-
-@cache
-def vectors(name: str) -> dict[str, Any]:
-    """`fixtures/attack-vectors/<name>.json`."""
-    text = resources.files("bsk_conformance.fixtures").joinpath("attack-vectors", f"{name}.json").read_text("utf-8")
-    return json.loads(text)

@@ -19,16 +19,55 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
+import httpx
 import pytest
 
 from bsk_conformance.harness.expect import expect, expect_error, expect_json_object, expect_status
 from bsk_conformance.harness.verdicts import PreconditionFailed, not_verified
 
-from ._attacks import vectors
+from ._cases import vector_rows
+from ._wire import JSON
 
 REFRESH_LIFETIME = 604_800
 PARALLEL = 5
+
+
+@dataclass(frozen=True)
+class RefreshBody:
+    """A malformed body for POST /auth/refresh: sent as JSON, or as raw bytes."""
+
+    label: str
+    json: Any = None
+    raw: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.json is None) == (self.raw is None):
+            raise ValueError(f"{self.label!r}: give exactly one of json and raw")
+
+    def send(self, target) -> httpx.Response:
+        if self.raw is not None:
+            return target.post("/auth/refresh", content=self.raw.encode("utf-8"), headers=JSON)
+        return target.post("/auth/refresh", json=self.json)
+
+
+@dataclass(frozen=True)
+class GarbageToken:
+    label: str
+    token: str
+
+
+MALFORMED_BODIES = vector_rows("refresh", "malformed_bodies", RefreshBody)
+GARBAGE_TOKENS = vector_rows("refresh", "garbage_tokens", GarbageToken)
+
+
+def _expect_refresh_refused(target, refresh_token: str, note: str, context: str) -> None:
+    """POST /auth/refresh with `refresh_token` (noted as `note` in the evidence) gets 401 invalid_token."""
+    with target.evidence.note(note):
+        response = target.refresh(refresh_token)
+    expect_error(response, 401, "invalid_token", context)
 
 
 def _refreshed(target, refresh_token: str, context: str) -> dict:
@@ -64,9 +103,8 @@ def test_rotated_refresh_token_is_refused(user, target):
     rotated = user.refresh_token
     body = _refreshed(target, rotated, "first POST /auth/refresh (rotation)")
     user.refresh_token = body["refreshToken"]
-    with target.evidence.note("the rotated refresh token, presented again"):
-        response = target.refresh(rotated)
-    expect_error(response, 401, "invalid_token", "POST /auth/refresh with an already-rotated refresh token")
+    _expect_refresh_refused(target, rotated, "the rotated refresh token, presented again",
+                            "POST /auth/refresh with an already-rotated refresh token")
 
 
 @pytest.mark.requirement("BSK-REF-002")
@@ -76,10 +114,8 @@ def test_reusing_a_rotated_token_revokes_the_family(user, target):
     user.refresh_token = newest
     with target.evidence.note("reuse: the rotated refresh token, presented again"):
         target.refresh(rotated)
-    with target.evidence.note("the family's newest refresh token, after the reuse"):
-        response = target.refresh(newest)
-    expect_error(response, 401, "invalid_token",
-                 "POST /auth/refresh with the newest token of a family whose rotated token was reused")
+    _expect_refresh_refused(target, newest, "the family's newest refresh token, after the reuse",
+                            "POST /auth/refresh with the newest token of a family whose rotated token was reused")
 
 
 @pytest.mark.requirement("BSK-REF-003")
@@ -118,19 +154,18 @@ def test_rotation_does_not_extend_the_refresh_lifetime(two_factor_registry, alic
     _advance_to(clock, before_login + REFRESH_LIFETIME - 1 - clock.tolerance)
     third = _precondition_refresh(target, second, "a rotation 1 s before the original 604 800 s")["refreshToken"]
     _advance_to(clock, after_login + REFRESH_LIFETIME + clock.tolerance)
-    with target.evidence.note("a refresh token from a rotation, 604 800 s after the original login"):
-        response = target.refresh(third)
-    expect_error(response, 401, "invalid_token",
-                 "POST /auth/refresh with a token rotated 1 s before the session's 604 800 s, presented after them")
+    _expect_refresh_refused(
+        target, third, "a refresh token from a rotation, 604 800 s after the original login",
+        "POST /auth/refresh with a token rotated 1 s before the session's 604 800 s, presented after them",
+    )
 
 
 @pytest.mark.requirement("BSK-REF-005")
 def test_logout_revokes_the_refresh_token(user, target):
     response = user.logout()
     expect_status(response, 204, context="POST /auth/logout with the session's refresh token")
-    with target.evidence.note("the refresh token, after logout"):
-        response = target.refresh(user.refresh_token)
-    expect_error(response, 401, "invalid_token", "POST /auth/refresh with a refresh token after logout")
+    _expect_refresh_refused(target, user.refresh_token, "the refresh token, after logout",
+                            "POST /auth/refresh with a refresh token after logout")
 
 
 @pytest.mark.requirement("BSK-REF-006")
@@ -142,22 +177,16 @@ def test_refresh_token_is_not_accepted_as_a_bearer_token(user, target):
 
 @pytest.mark.requirement("BSK-REF-007")
 def test_access_token_is_not_accepted_as_a_refresh_token(user, target):
-    with target.evidence.note("an access token presented as a refresh token"):
-        response = target.refresh(user.access_token)
-    expect_error(response, 401, "invalid_token", "POST /auth/refresh with an access token as the refresh token")
+    _expect_refresh_refused(target, user.access_token, "an access token presented as a refresh token",
+                            "POST /auth/refresh with an access token as the refresh token")
 
 
 @pytest.mark.requirement("BSK-REF-008")
 def test_malformed_refresh_body_gets_400_or_401(target):
     answers = []
-    for vector in vectors("refresh")["malformed_bodies"]:
-        with target.evidence.note(f"malformed refresh body: {vector['label']}"):
-            if "raw" in vector:
-                response = target.post("/auth/refresh", content=vector["raw"].encode("utf-8"),
-                                       headers={"Content-Type": "application/json"})
-            else:
-                response = target.post("/auth/refresh", json=vector["json"])
-        answers.append((vector["label"], response))
+    for vector in MALFORMED_BODIES:
+        with target.evidence.note(f"malformed refresh body: {vector.label}"):
+            answers.append((vector.label, vector.send(target)))
     for label, response in answers:
         context = f"POST /auth/refresh with {label}"
         expect_status(response, 400, 401, context=context)
@@ -167,9 +196,9 @@ def test_malformed_refresh_body_gets_400_or_401(target):
 @pytest.mark.requirement("BSK-REF-009")
 def test_unknown_refresh_token_gets_401_invalid_token(target):
     answers = []
-    for vector in vectors("refresh")["garbage_tokens"]:
-        with target.evidence.note(f"garbage refresh token: {vector['label']}"):
-            answers.append((vector["label"], target.refresh(vector["token"])))
+    for vector in GARBAGE_TOKENS:
+        with target.evidence.note(f"garbage refresh token: {vector.label}"):
+            answers.append((vector.label, target.refresh(vector.token)))
     for label, response in answers:
         expect_error(response, 401, "invalid_token", f"POST /auth/refresh with {label} as the refresh token")
 
