@@ -1,10 +1,10 @@
-"""How a suite declares its cases: rows of a frozen dataclass, in one table.
+"""How a suite declares its cases: one table, from case id to row.
 
-A check that runs over several cases takes them from a tuple of frozen
-dataclass rows declared beside it (see docs/writing-checks.md, "Case
-tables"). Each row carries an `id` (a field, or a property made of its
-fields), which becomes the case's name in the check's name (`test_x[<id>]`),
-so a report reader finds the row in one step.
+A check that runs over several cases takes them from a dict declared beside
+it (see docs/writing-checks.md, "Case tables"): the key is the case's id,
+which becomes its name in the check's name (`test_x[<id>]`), so a report
+reader finds the row in one step, as the catalogue is keyed by requirement
+ID; a row with more than one field is a frozen dataclass.
 
 Vectors that are data rather than code (attack vectors) live in
 `fixtures/attack-vectors/<name>.json` and are read into the same kind of rows
@@ -20,32 +20,23 @@ import json
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
 T = TypeVar("T")
 
 
-class Row(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
 class VectorError(ValueError):
     """A vector file that does not hold the rows its check reads."""
 
 
-def cases(argname: str, rows: Sequence[Row]) -> Any:
-    """`@cases("case", TABLE)`: the check runs once per row, named by the row's id."""
-    ids = [row.id for row in rows]
-    duplicated = sorted({name for name in ids if ids.count(name) > 1})
-    if duplicated:
-        raise ValueError(f"case ids must be unique within a table: {', '.join(duplicated)}")
-    return pytest.mark.parametrize(argname, list(rows), ids=ids)
+def cases(argname: str, table: Mapping[str, Any]) -> Any:
+    """`@cases("case", TABLE)`: the check runs once per row, named by its id."""
+    return pytest.mark.parametrize(argname, list(table.values()), ids=list(table))
 
 
 @cache

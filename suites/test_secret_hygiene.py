@@ -17,13 +17,17 @@ verified against a remote target.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bsk_conformance.harness.expect import expect, expect_error
 from bsk_conformance.harness.profile import Account
 
+from ._cases import cases
 from ._wire import JSON, echoes
 
 ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
@@ -97,30 +101,39 @@ def _malformed_logout(target, user, resources):
     return target.post("/auth/logout", json=body, bearer=user.access_token), [user.refresh_token, user.access_token]
 
 
+@dataclass(frozen=True)
+class EchoProbe:
+    context: str  # what was sent, as the evidence and a failure name it
+    send: Callable[..., tuple[httpx.Response, list[str]]]  # (target, user, resources) -> answer, secrets sent
+
+
 ECHO_PROBES = {
-    "access-token-in-query": ("GET /me?access_token=<token>", _query_token),
-    "api-key-in-query": ("GET /me?api_key=<key>", _query_key),
-    "refresh-token-as-bearer": ("GET /me with a refresh token as the bearer token", _refresh_token_as_bearer),
-    "access-token-as-refresh-token": ("POST /auth/refresh with an access token", _access_token_as_refresh_token),
-    "altered-key": ("GET /me with a key whose last character was changed", _altered_key),
-    "malformed-login": ("POST /auth/login with the real password and a mistyped email", _malformed_login),
-    "unknown-email-login": ("POST /auth/login with a real password and an unknown email", _unknown_email_login),
-    "malformed-logout": ("POST /auth/logout with the refresh token inside a list", _malformed_logout),
+    "access-token-as-refresh-token": EchoProbe(
+        "POST /auth/refresh with an access token", _access_token_as_refresh_token
+    ),
+    "access-token-in-query": EchoProbe("GET /me?access_token=<token>", _query_token),
+    "altered-key": EchoProbe("GET /me with a key whose last character was changed", _altered_key),
+    "api-key-in-query": EchoProbe("GET /me?api_key=<key>", _query_key),
+    "malformed-login": EchoProbe("POST /auth/login with the real password and a mistyped email", _malformed_login),
+    "malformed-logout": EchoProbe("POST /auth/logout with the refresh token inside a list", _malformed_logout),
+    "refresh-token-as-bearer": EchoProbe("GET /me with a refresh token as the bearer token", _refresh_token_as_bearer),
+    "unknown-email-login": EchoProbe(
+        "POST /auth/login with a real password and an unknown email", _unknown_email_login
+    ),
 }
 
 
 @pytest.mark.requirement("BSK-SEC-003")
-@pytest.mark.parametrize("probe", sorted(ECHO_PROBES))
-def test_no_secret_the_harness_sent_is_echoed(probe, user, resources, target):
-    context, send = ECHO_PROBES[probe]
-    with target.evidence.note(context):
-        response, sent = send(target, user, resources)
+@cases("probe", ECHO_PROBES)
+def test_no_secret_the_harness_sent_is_echoed(probe: EchoProbe, user, resources, target):
+    with target.evidence.note(probe.context):
+        response, sent = probe.send(target, user, resources)
     shown = echoes(response, sent)
     expect(
         not shown,
         "an answer that repeats none of the secrets the request carried",
         f"HTTP {response.status_code} showing {'; '.join(shown)}",
-        context,
+        probe.context,
     )
 
 

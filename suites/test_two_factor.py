@@ -214,7 +214,13 @@ def test_wrong_password_for_two_factor_user_is_invalid_credentials(two_factor, t
 
 # -- beyond the documented flows: malformed codes, guessing, disabling ------
 
-MALFORMED_CODES = (("letters", "12ab56"), ("seven digits", "1234567"), ("empty", ""), ("a JSON number", 123456))
+# a JSON number is as malformed as the wrong digits
+MALFORMED_CODES: dict[str, str | int] = {
+    "letters": "12ab56",
+    "seven digits": "1234567",
+    "empty": "",
+    "a JSON number": 123456,
+}
 # Wrong codes tried before concluding that guessing is not throttled (§8: any threshold).
 MAX_GUESSES = 20
 
@@ -225,7 +231,7 @@ def test_malformed_code_is_400_or_401_never_5xx(two_factor, lockouts, target):
     and the code sent again, so the throttle (§8 latitude) never decides."""
     account = two_factor.account
     lockouts.watch(account)
-    for label, code in MALFORMED_CODES:
+    for label, code in MALFORMED_CODES.items():
         body = {"email": account.email, "password": account.password, "twoFactorCode": code}
         context = f"login of a 2FA user with a malformed twoFactorCode ({label})"
         response = target.post("/auth/login", json=body)

@@ -31,76 +31,89 @@ class Operation:
     """A bearer-protected operation, with a body that is valid when one is needed,
     so that only the missing or rejected credentials can be the reason for the answer."""
 
-    id: str
+    method: str
+    path: str
     body: dict[str, Any] | None = None
     # elsewhere a key may be refused as a key (403) before it is looked at,
     # so only operations that take keys must answer an unknown key with 401
     takes_keys: bool = False
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
     def send(self, target, **credentials: str) -> httpx.Response:
-        method, path = self.id.split(" ", 1)
         if self.body is None:
-            return target.request(method, path, **credentials)
-        return target.request(method, path, json=self.body, **credentials)
+            return target.request(self.method, self.path, **credentials)
+        return target.request(self.method, self.path, json=self.body, **credentials)
 
 
 @dataclass(frozen=True)
 class Credentials:
-    id: str
     context: str
     make: Callable[..., dict[str, str]]  # (target, request) -> the request's credentials
 
 
 @dataclass(frozen=True)
 class Presented:
-    """An operation with the credentials it is sent with."""
+    """An operation with the credentials (an id of CREDENTIALS) it is sent with."""
 
     operation: Operation
-    credentials: Credentials
+    credentials: str
 
     @property
     def id(self) -> str:
-        return f"{self.operation.id}-{self.credentials.id}"
+        return f"{self.operation}-{self.credentials}"
 
     @property
     def context(self) -> str:
-        return f"{self.operation.id} {self.credentials.context}"
+        return f"{self.operation} {CREDENTIALS[self.credentials].context}"
 
     def send(self, target, request) -> httpx.Response:
-        return self.operation.send(target, **self.credentials.make(target, request))
+        return self.operation.send(target, **CREDENTIALS[self.credentials].make(target, request))
 
 
-PROTECTED = (
-    Operation("GET /api-keys"),
-    Operation("GET /me", takes_keys=True),
-    Operation("GET /organization", takes_keys=True),
-    Operation("GET /projects", takes_keys=True),
-    Operation("POST /api-keys", {"name": "bsk-conformance-unauthenticated", "scopes": []}),
-    Operation("POST /auth/2fa/setup"),
-    Operation("POST /auth/logout", {"refreshToken": "rt_bsk-conformance"}),
-    Operation("POST /projects", {"name": "bsk-conformance-unauthenticated"}, takes_keys=True),
-)
-ME = PROTECTED[1]
-NONE = Credentials("no-credentials", "without credentials", lambda target, request: {})
-GARBAGE = Credentials(
-    "garbage-token", "with a bearer token that is no JWT", lambda target, request: {"bearer": GARBAGE_TOKEN}
-)
-ALTERED = Credentials(
-    "altered-token",
-    "with an access token whose signature was altered",
-    lambda target, request: {"bearer": tampered(request.getfixturevalue("reader").access_token)},
-)
-UNKNOWN_KEY = Credentials(
-    "unknown-key", "with an unknown API key", lambda target, request: {"api_key": unknown_key(target)}
-)
+PROTECTED = {
+    "GET /api-keys": Operation("GET", "/api-keys"),
+    "GET /me": Operation("GET", "/me", takes_keys=True),
+    "GET /organization": Operation("GET", "/organization", takes_keys=True),
+    "GET /projects": Operation("GET", "/projects", takes_keys=True),
+    "POST /api-keys": Operation("POST", "/api-keys", {"name": "bsk-conformance-unauthenticated", "scopes": []}),
+    "POST /auth/2fa/setup": Operation("POST", "/auth/2fa/setup"),
+    "POST /auth/logout": Operation("POST", "/auth/logout", {"refreshToken": "rt_bsk-conformance"}),
+    "POST /projects": Operation("POST", "/projects", {"name": "bsk-conformance-unauthenticated"}, takes_keys=True),
+}
+CREDENTIALS = {
+    "no-credentials": Credentials("without credentials", lambda target, request: {}),
+    "garbage-token": Credentials(
+        "with a bearer token that is no JWT", lambda target, request: {"bearer": GARBAGE_TOKEN}
+    ),
+    "altered-token": Credentials(
+        "with an access token whose signature was altered",
+        lambda target, request: {"bearer": tampered(request.getfixturevalue("reader").access_token)},
+    ),
+    "unknown-key": Credentials("with an unknown API key", lambda target, request: {"api_key": unknown_key(target)}),
+}
+ME = PROTECTED["GET /me"]
+
+
+def _table(*presented: Presented) -> dict[str, Presented]:
+    return {case.id: case for case in presented}
+
 
 # Every kind of refused credentials on GET /me, and an unknown key wherever keys are
 # taken; the other operations are covered without credentials (BSK-WIRE-003) and
 # with rejected tokens (BSK-WIRE-004), whose checks require the same challenge.
-WIRE_002_CASES = tuple(Presented(ME, kind) for kind in (NONE, GARBAGE, ALTERED, UNKNOWN_KEY)) + tuple(
-    Presented(operation, UNKNOWN_KEY) for operation in PROTECTED if operation.takes_keys and operation is not ME
+WIRE_002_CASES = _table(
+    *(Presented(ME, kind) for kind in CREDENTIALS),
+    *(
+        Presented(operation, "unknown-key")
+        for operation in PROTECTED.values()
+        if operation.takes_keys and operation != ME
+    ),
 )
-WIRE_004_CASES = (Presented(ME, GARBAGE),) + tuple(Presented(operation, ALTERED) for operation in PROTECTED)
+WIRE_004_CASES = _table(
+    Presented(ME, "garbage-token"), *(Presented(operation, "altered-token") for operation in PROTECTED.values())
+)
 
 
 def _challenge(response: httpx.Response, context: str):
@@ -135,7 +148,7 @@ def test_every_401_to_a_bearer_protected_request_has_a_bearer_realm_bsk_challeng
 @pytest.mark.requirement("BSK-WIRE-003")
 @cases("operation", PROTECTED)
 def test_a_401_without_credentials_has_no_error_parameter(operation: Operation, target, request):
-    case = Presented(operation, NONE)
+    case = Presented(operation, "no-credentials")
     challenge = _challenge_to(case, target, request)
     expect(
         "error" not in challenge.params,

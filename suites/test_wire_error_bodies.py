@@ -27,7 +27,6 @@ from ._wire import JSON, ONE_MIB, tampered, unknown_email, unknown_key
 
 @dataclass(frozen=True)
 class Refusal:
-    id: str
     context: str  # what was sent, as the evidence and a failure name it
     provoke: Callable[..., httpx.Response]  # (target, user, resources) -> the refusal
 
@@ -85,20 +84,20 @@ def _rate_limited(target, user, resources):
     return target.get("/me", api_key=key["key"])
 
 
-REFUSALS = (
-    Refusal("400-413-oversized", "POST /auth/login with a 1 MiB body", _oversized),
-    Refusal("400-malformed-json", "POST /auth/login with a truncated JSON body", _malformed_json),
-    Refusal("401-invalid-credentials", "POST /auth/login with an unknown email", _bad_login),
-    Refusal("401-invalid-refresh-token", "POST /auth/refresh with an unknown refresh token", _bad_refresh),
-    Refusal("401-no-credentials", "GET /me without credentials", _no_credentials),
-    Refusal("401-rejected-key", "GET /me with an unknown API key", _rejected_key),
-    Refusal("401-rejected-token", "GET /me with an access token whose signature was altered", _rejected_token),
-    Refusal("403-insufficient-scope", "GET /projects with a key without projects:read", _missing_scope),
-    Refusal("403-key-on-user-endpoint", "GET /api-keys with an API key", _key_on_user_endpoint),
-    Refusal("404-unknown-key", "GET /api-keys/{id} for an id that does not exist", _unknown_key_id),
-    Refusal("404-unknown-project", "GET /projects/{id} for an id that does not exist", _unknown_project),
-    Refusal("429-rate-limited", "a second GET /me within a minute with a key of rateLimit 1", _rate_limited),
-)
+REFUSALS = {
+    "400-413-oversized": Refusal("POST /auth/login with a 1 MiB body", _oversized),
+    "400-malformed-json": Refusal("POST /auth/login with a truncated JSON body", _malformed_json),
+    "401-invalid-credentials": Refusal("POST /auth/login with an unknown email", _bad_login),
+    "401-invalid-refresh-token": Refusal("POST /auth/refresh with an unknown refresh token", _bad_refresh),
+    "401-no-credentials": Refusal("GET /me without credentials", _no_credentials),
+    "401-rejected-key": Refusal("GET /me with an unknown API key", _rejected_key),
+    "401-rejected-token": Refusal("GET /me with an access token whose signature was altered", _rejected_token),
+    "403-insufficient-scope": Refusal("GET /projects with a key without projects:read", _missing_scope),
+    "403-key-on-user-endpoint": Refusal("GET /api-keys with an API key", _key_on_user_endpoint),
+    "404-unknown-key": Refusal("GET /api-keys/{id} for an id that does not exist", _unknown_key_id),
+    "404-unknown-project": Refusal("GET /projects/{id} for an id that does not exist", _unknown_project),
+    "429-rate-limited": Refusal("a second GET /me within a minute with a key of rateLimit 1", _rate_limited),
+}
 
 
 @pytest.mark.requirement("BSK-WIRE-001")

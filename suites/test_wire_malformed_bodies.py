@@ -30,7 +30,6 @@ REQUIRED = {"email", "password", "refreshToken", "name", "scopes", "code"}
 
 @dataclass(frozen=True)
 class BodyEndpoint:
-    id: str
     path: str
     bearer: bool  # sent with an access token
     valid: dict[str, Any]  # a well-formed body, from which the malformed ones are made
@@ -56,41 +55,35 @@ class BodyEndpoint:
 @dataclass(frozen=True)
 class MalformedBody:
     endpoint: BodyEndpoint
-    case: str
+    case: str  # which malformation, a key of `BodyEndpoint.malformed_bodies()`
     body: bytes
 
-    @property
-    def id(self) -> str:
-        return f"{self.endpoint.id}-{self.case}"
 
-
-BODY_ENDPOINTS = (
-    BodyEndpoint(
-        "login",
+BODY_ENDPOINTS = {
+    "login": BodyEndpoint(
         "/auth/login",
         False,
         {"email": "nobody@bsk-conformance.invalid", "password": "not the password"},
         {"email": ["nobody@bsk-conformance.invalid"], "password": {"value": "x"}, "twoFactorCode": ["123456"]},
     ),
-    BodyEndpoint(
-        "logout", "/auth/logout", True, {"refreshToken": "rt_bsk-conformance"}, {"refreshToken": ["rt_bsk-conformance"]}
+    "logout": BodyEndpoint(
+        "/auth/logout", True, {"refreshToken": "rt_bsk-conformance"}, {"refreshToken": ["rt_bsk-conformance"]}
     ),
-    BodyEndpoint(
-        "api-keys",
+    "api-keys": BodyEndpoint(
         "/api-keys",
         True,
         {"name": "bsk-conformance-malformed", "scopes": []},
         {"name": ["bsk-conformance"], "scopes": "projects:read"},
     ),
-    BodyEndpoint("projects", "/projects", True, {"name": "bsk-conformance-malformed"}, {"name": ["bsk-conformance"]}),
-)
-MALFORMED_BODIES = tuple(
-    MalformedBody(endpoint, case, body)
-    for endpoint in BODY_ENDPOINTS
+    "projects": BodyEndpoint("/projects", True, {"name": "bsk-conformance-malformed"}, {"name": ["bsk-conformance"]}),
+}
+MALFORMED_BODIES = {
+    f"{name}-{case}": MalformedBody(endpoint, case, body)
+    for name, endpoint in BODY_ENDPOINTS.items()
     for case, body in endpoint.malformed_bodies().items()
-)
-TWO_FACTOR_ENABLE = BodyEndpoint("2fa-enable", "/auth/2fa/enable", True, {"code": "000000"}, {"code": ["000000"]})
-TWO_FACTOR_DISABLE = BodyEndpoint("2fa-disable", "/auth/2fa/disable", True, {"code": "000000"}, {"code": ["000000"]})
+}
+TWO_FACTOR_ENABLE = BodyEndpoint("/auth/2fa/enable", True, {"code": "000000"}, {"code": ["000000"]})
+TWO_FACTOR_DISABLE = BodyEndpoint("/auth/2fa/disable", True, {"code": "000000"}, {"code": ["000000"]})
 
 
 def _expect_refused_as_malformed(response: httpx.Response, context: str) -> None:

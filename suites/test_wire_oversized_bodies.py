@@ -25,17 +25,16 @@ from ._wire import ONE_MIB, post_raw, unknown_email
 
 @dataclass(frozen=True)
 class Oversized:
-    id: str
     path: str
     bearer: bool  # sent with the reader's access token
     body: Callable[[], dict[str, Any]]  # made when sent: 1 MiB stays out of the collected table
 
 
-OVERSIZED = (
-    Oversized("api-keys", "/api-keys", True, lambda: {"name": "k" * ONE_MIB, "scopes": []}),
-    Oversized("login", "/auth/login", False, lambda: {"email": unknown_email(), "password": "p" * ONE_MIB}),
-    Oversized("projects", "/projects", True, lambda: {"name": "p" * ONE_MIB}),
-)
+OVERSIZED = {
+    "api-keys": Oversized("/api-keys", True, lambda: {"name": "k" * ONE_MIB, "scopes": []}),
+    "login": Oversized("/auth/login", False, lambda: {"email": unknown_email(), "password": "p" * ONE_MIB}),
+    "projects": Oversized("/projects", True, lambda: {"name": "p" * ONE_MIB}),
+}
 
 
 @pytest.mark.requirement("BSK-WIRE-009")
