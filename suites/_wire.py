@@ -5,7 +5,6 @@
   token68 or by auth-params; scheme and parameter names are
   case-insensitive, values are tokens or quoted-strings.
 - `cache_directives`: `Cache-Control` directive names (RFC 9111 §5.2).
-- `is_rfc3339_utc`: an RFC 3339 §5.6 date-time whose offset is UTC.
 - `tampered`: a JWT whose signature bytes differ from the genuine ones.
 - `echoes`: whether a response shows a secret the request carried.
 - `post_raw`, `unknown_email`, `unknown_key`: requests the wire checks share.
@@ -20,12 +19,11 @@ import re
 import secrets as _secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import quote, quote_plus
 
 import httpx
 
-from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
+from bsk_conformance.harness.api import describe, expect_json_object, expect_status, fail
 
 JSON = {"content-type": "application/json"}
 ONE_MIB = 1 << 20
@@ -143,35 +141,6 @@ def cache_directives(response: httpx.Response) -> set[str]:
     return names
 
 
-_RFC3339 = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<time>\d{2}:\d{2}:(?P<second>\d{2}))(?P<fraction>\.\d+)?"
-    r"(?P<offset>[Zz]|[+-]00:00)\Z"
-)
-
-
-def is_rfc3339_utc(value: object) -> bool:
-    """`2027-01-15T08:00:00Z` (or `+00:00`, `-00:00`, a fraction of a second)."""
-    if not isinstance(value, str):
-        return False
-    match = _RFC3339.match(value)
-    if match is None:
-        return False
-    second = match.group("second")
-    text = f"{match.group('date')}T{match.group('time')}"
-    if second == "60":  # a leap second (RFC 3339 §5.7): valid, but datetime cannot hold it
-        text = text[:-2] + "59"
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def timestamp(value: str) -> float:
-    """Epoch seconds of an RFC 3339 string already accepted by `is_rfc3339_utc`."""
-    return datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00")).timestamp()
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -256,7 +225,7 @@ def post_raw(target, session, path: str, body: bytes) -> httpx.Response:
     if response.status_code == 201 and path in ("/api-keys", "/projects") and session is not None:
         try:
             created = response.json()
-            target.evidence.redactor.register(created.get("key"), "api-key")
+            target.secret(created.get("key"), "api-key")
             session.delete(f"{path}/{created['id']}")
         except (ValueError, KeyError, TypeError, AttributeError):
             pass

@@ -30,14 +30,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bsk_conformance.harness.expect import expect
-from bsk_conformance.harness.verdicts import CheckFailed, PreconditionFailed, not_verified
+from bsk_conformance.harness.api import CheckFailed, PreconditionFailed, expect, held_at, not_verified, requirement
 
 from ._attacks import (
     P256_ORDER,
@@ -130,7 +128,7 @@ def _published_keys_or_void(target, header: dict) -> list[dict]:
         raise PreconditionFailed(f"the JWKS this attack is built from could not be read: {exc}") from None
 
 
-@pytest.mark.requirement("BSK-JWT-001")
+@requirement("BSK-JWT-001")
 def test_alg_none_is_refused_in_any_casing(user):
     token = _genuine(user)
     forged = []
@@ -143,7 +141,7 @@ def test_alg_none_is_refused_in_any_casing(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-002")
+@requirement("BSK-JWT-002")
 def test_hs256_signed_with_the_published_public_key_is_refused(user, target):
     token = _genuine(user)
     without_kid = {k: v for k, v in token.header.items() if k != "kid"}
@@ -156,7 +154,7 @@ def test_hs256_signed_with_the_published_public_key_is_refused(user, target):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-003")
+@requirement("BSK-JWT-003")
 def test_stripped_signature_is_refused(user):
     token = _genuine(user)
     attack(user, [
@@ -186,7 +184,7 @@ def _altered_signatures(token: Jws) -> list[tuple[str, bytes]]:
     return [(label, raw) for label, raw in altered if raw != signature]
 
 
-@pytest.mark.requirement("BSK-JWT-004")
+@requirement("BSK-JWT-004")
 def test_altered_signature_is_refused(user):
     """The alterations an implementation gets wrong (flipped end bytes,
     truncation, extension, reversal), then any single byte changed."""
@@ -219,7 +217,7 @@ TWIN_ACCEPTED = (
 )
 
 
-@pytest.mark.requirement("BSK-JWT-015")
+@requirement("BSK-JWT-015")
 def test_ecdsa_twin_signature_is_refused(user):
     """ECDSA signatures are malleable: (r, n - s) verifies whenever (r, s) does,
     and most JOSE libraries accept both. Contract §8 (v1.1) makes refusing the
@@ -267,7 +265,7 @@ def _changed_claims(token: Jws) -> list[tuple[str, str]]:
     return [(f"{label}, genuine signature kept", text) for label, text in forged if text != genuine]
 
 
-@pytest.mark.requirement("BSK-JWT-005")
+@requirement("BSK-JWT-005")
 def test_changed_header_or_claims_under_the_genuine_signature_are_refused(user):
     """The changes that matter (who, which organization, when, which token
     type, an added claim, the same JSON re-serialized), then any single byte
@@ -293,7 +291,7 @@ def test_changed_header_or_claims_under_the_genuine_signature_are_refused(user):
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-006")
+@requirement("BSK-JWT-006")
 def test_psychic_signature_is_refused(user):
     token = _genuine(user)
     other_claims = {**token.payload, "sub": f"{token.payload.get('sub', '')}-x"}
@@ -317,12 +315,12 @@ def test_psychic_signature_is_refused(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-007")
+@requirement("BSK-JWT-007")
 def test_unknown_or_injected_kid_is_refused(user):
     _attack_with_rows(user, KID_INJECTIONS)
 
 
-@pytest.mark.requirement("BSK-JWT-008")
+@requirement("BSK-JWT-008")
 def test_hs256_with_an_empty_key_is_refused(user):
     token = _genuine(user)
     without_kid = {k: v for k, v in token.header.items() if k != "kid"}
@@ -332,7 +330,7 @@ def test_hs256_with_an_empty_key_is_refused(user):
     ])
 
 
-@pytest.mark.requirement("BSK-JWT-009")
+@requirement("BSK-JWT-009")
 def test_key_embedded_in_the_header_is_not_trusted(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)
@@ -371,13 +369,13 @@ def _key_url_attack(user):
     return attempts, hits
 
 
-@pytest.mark.requirement("BSK-JWT-010")
+@requirement("BSK-JWT-010")
 def test_key_named_by_url_is_not_trusted(user):
     attempts, _ = _key_url_attack(user)
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-011")
+@requirement("BSK-JWT-011")
 def test_key_url_in_the_header_is_not_fetched(user, target):
     if not is_loopback(target.base_url):
         not_verified("the target is not on this machine: it cannot reach the harness's loopback listener, "
@@ -396,8 +394,8 @@ FUTURE_NBF_REMOTELY = (
 )
 
 
-@pytest.mark.requirement("BSK-JWT-012")
-def test_token_with_a_future_nbf_is_refused(user, request):
+@requirement("BSK-JWT-012")
+def test_token_with_a_future_nbf_is_refused(user, clock):
     """The genuine token, presented to a server whose clock reads 60 s before
     its nbf, as a node whose clock lags the issuer's would: only a signature
     the server accepts leaves nbf as the one thing that can refuse it."""
@@ -407,19 +405,14 @@ def test_token_with_a_future_nbf_is_refused(user, request):
     nbf = token.payload.get("nbf")
     if not isinstance(nbf, (int, float)) or isinstance(nbf, bool):
         not_verified("the server's access tokens carry no numeric nbf: no genuine token with a future nbf exists")
-    server = request.getfixturevalue("server")
-    before = server.clock.now()
-    server.clock.set(nbf - 60)
-    try:
+    with held_at(clock, nbf - 60):
         attempts = present(user.target, [("the genuine token, 60 s before its nbf (server clock set back)",
                                           user.access_token)])
-    finally:
-        server.clock.set(before)
     ensure_genuine_token_works(user)
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-013")
+@requirement("BSK-JWT-013")
 def test_token_signed_by_an_unpublished_key_is_refused(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)
@@ -440,6 +433,6 @@ def test_token_signed_by_an_unpublished_key_is_refused(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-014")
+@requirement("BSK-JWT-014")
 def test_forged_claims_of_the_wrong_type_get_401(user):
     _attack_with_rows(user, MISTYPED_CLAIMS)

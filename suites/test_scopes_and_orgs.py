@@ -20,9 +20,17 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, expect_json_object, expect_status
+from bsk_conformance.harness.api import (
+    SCOPES,
+    describe,
+    expect,
+    expect_error,
+    expect_status,
+    organization_of,
+    requirement,
+)
 
-from ._keys import SCOPES, lookalike_id
+from ._keys import lookalike_id
 
 
 @dataclass(frozen=True)
@@ -130,32 +138,32 @@ def _expect_scope_enforced(endpoint: Endpoint, user, resources) -> None:
         expect(changed is None, "nothing changed by the refused request", changed, context)
 
 
-@pytest.mark.requirement("BSK-SCP-001")
+@requirement("BSK-SCP-001")
 def test_get_organization_needs_organization_read(user, resources):
     _expect_scope_enforced(ORGANIZATION, user, resources)
 
 
-@pytest.mark.requirement("BSK-SCP-002")
+@requirement("BSK-SCP-002")
 def test_get_projects_needs_projects_read(user, resources):
     _expect_scope_enforced(PROJECT_LIST, user, resources)
 
 
-@pytest.mark.requirement("BSK-SCP-003")
+@requirement("BSK-SCP-003")
 def test_get_a_project_needs_projects_read(user, resources):
     _expect_scope_enforced(PROJECT, user, resources)
 
 
-@pytest.mark.requirement("BSK-SCP-004")
+@requirement("BSK-SCP-004")
 def test_post_projects_needs_projects_write(user, resources):
     _expect_scope_enforced(PROJECT_CREATION, user, resources)
 
 
-@pytest.mark.requirement("BSK-SCP-005")
+@requirement("BSK-SCP-005")
 def test_delete_a_project_needs_projects_write(user, resources):
     _expect_scope_enforced(PROJECT_DELETION, user, resources)
 
 
-@pytest.mark.requirement("BSK-SCP-006")
+@requirement("BSK-SCP-006")
 def test_bearer_token_carries_every_scope(user, resources):
     caller = _Caller(user, resources)
     for endpoint in ENDPOINTS:
@@ -170,7 +178,7 @@ def test_bearer_token_carries_every_scope(user, resources):
 SUBSETS = [frozenset(c) for n in range(len(SCOPES) + 1) for c in itertools.combinations(SCOPES, n)]
 
 
-@pytest.mark.requirement("BSK-SCP-007")
+@requirement("BSK-SCP-007")
 @pytest.mark.parametrize("subset", SUBSETS, ids=["+".join(sorted(s)) or "none" for s in SUBSETS])
 def test_key_grants_exactly_the_endpoints_of_its_scopes(subset, user, resources):
     key = resources.create_key(user, scopes=sorted(subset))["key"]
@@ -193,14 +201,7 @@ def test_key_grants_exactly_the_endpoints_of_its_scopes(subset, user, resources)
 # -- organization isolation --------------------------------------------------
 
 
-def _organization_of(session) -> str:
-    body = expect_json_object(session.get("/me"), f"GET /me as {session.account.email}")
-    organization = body.get("organizationId")
-    expect(isinstance(organization, str), "an organizationId", repr(organization), "GET /me")
-    return organization
-
-
-@pytest.mark.requirement("BSK-SCP-008")
+@requirement("BSK-SCP-008")
 def test_another_organizations_project_is_404_to_get(user, other_user, resources, target):
     theirs = resources.create_project(other_user)["id"]
     expect_error(user.get(f"/projects/{theirs}"), 404, context="GET /projects/{id} of another organization, by bearer")
@@ -209,7 +210,7 @@ def test_another_organizations_project_is_404_to_get(user, other_user, resources
                  context="GET /projects/{id} of another organization, by a key with projects:read")
 
 
-@pytest.mark.requirement("BSK-SCP-009")
+@requirement("BSK-SCP-009")
 def test_another_organizations_project_is_404_to_delete_and_stays(user, other_user, resources, target):
     theirs = resources.create_project(other_user)["id"]
     expect_error(user.delete(f"/projects/{theirs}"), 404,
@@ -225,7 +226,7 @@ def _status_and_error(response: httpx.Response) -> tuple[int, object]:
     return response.status_code, _json_member(response, "error")
 
 
-@pytest.mark.requirement("BSK-SCP-010")
+@requirement("BSK-SCP-010")
 def test_another_organizations_objects_answer_as_a_missing_id(user, other_user, resources, target):
     project = resources.create_project(other_user)["id"]
     their_key = resources.create_key(other_user, scopes=["organization:read"])["id"]
@@ -251,13 +252,13 @@ def test_another_organizations_objects_answer_as_a_missing_id(user, other_user, 
                f"the same status and error code as for a missing ID ({describe(absent)})", describe(theirs), context)
 
 
-@pytest.mark.requirement("BSK-SCP-011")
+@requirement("BSK-SCP-011")
 def test_another_organizations_key_is_404_to_get(user, other_user, resources):
     theirs = resources.create_key(other_user, scopes=["organization:read"])
     expect_error(user.get(f"/api-keys/{theirs['id']}"), 404, context="GET /api-keys/{id} of another organization")
 
 
-@pytest.mark.requirement("BSK-SCP-012")
+@requirement("BSK-SCP-012")
 def test_another_organizations_key_is_404_to_delete_and_keeps_working(user, other_user, resources, target):
     theirs = resources.create_key(other_user, scopes=["organization:read"])
     expect_error(user.delete(f"/api-keys/{theirs['id']}"), 404, context="DELETE /api-keys/{id} of another organization")
@@ -267,9 +268,9 @@ def test_another_organizations_key_is_404_to_delete_and_keeps_working(user, othe
                   context="GET /api-keys/{id} by its own organization after another organization's DELETE")
 
 
-@pytest.mark.requirement("BSK-SCP-013")
+@requirement("BSK-SCP-013")
 def test_project_list_holds_only_the_callers_organization(user, other_user, resources, target):
-    organization = _organization_of(user)
+    organization = organization_of(user)
     mine = resources.create_project(user)["id"]
     theirs = resources.create_project(other_user)["id"]
     key = resources.create_key(user, scopes=["projects:read"])["key"]
@@ -285,9 +286,9 @@ def test_project_list_holds_only_the_callers_organization(user, other_user, reso
                context)
 
 
-@pytest.mark.requirement("BSK-SCP-014")
+@requirement("BSK-SCP-014")
 def test_key_list_holds_only_the_callers_organization(user, other_user, resources):
-    organization = _organization_of(user)
+    organization = organization_of(user)
     mine = resources.create_key(user, scopes=["organization:read"])["id"]
     theirs = resources.create_key(other_user, scopes=["organization:read"])["id"]
     response = user.get("/api-keys")

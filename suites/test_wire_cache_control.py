@@ -11,8 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bsk_conformance.harness.expect import expect, expect_json_object, expect_status
-from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.api import Account, expect, expect_json_object, expect_status, requirement
 
 from ._wire import cache_directives
 
@@ -32,7 +31,7 @@ def _login(target, registry, account: Account) -> httpx.Response:
     return target.login(account, code)
 
 
-@pytest.mark.requirement("BSK-WIRE-005")
+@requirement("BSK-WIRE-005")
 @pytest.mark.parametrize("operation", ["login", "refresh"])
 def test_token_responses_carry_cache_control_no_store(operation, target, two_factor_registry, alice):
     response = _login(target, two_factor_registry, alice)
@@ -50,9 +49,9 @@ def test_token_responses_carry_cache_control_no_store(operation, target, two_fac
         )
 
 
-@pytest.mark.requirement("BSK-WIRE-006")
+@requirement("BSK-WIRE-006")
 def test_key_creation_carries_cache_control_no_store(target, reader, resources):
     response = resources.create_key_response(reader, name=resources.unique_name(), scopes=[])
     expect_status(response, 201, context="POST /api-keys")
-    target.evidence.redactor.register(expect_json_object(response, "POST /api-keys").get("key"), "api-key")
+    target.secret(expect_json_object(response, "POST /api-keys").get("key"), "api-key")
     _expect_no_store(response, "POST /api-keys answered a new key")

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
-from bsk_conformance.harness.expect import expect, expect_status, fail
+from bsk_conformance.harness.api import expect, expect_status, fail, requirement
 
 from ._cases import cases
 from ._wire import ChallengeSyntaxError, bearer_challenge, tampered, unknown_key
@@ -139,13 +138,13 @@ def _challenge_to(case: Presented, target, request):
     return _challenge(response, case.context)
 
 
-@pytest.mark.requirement("BSK-WIRE-002")
+@requirement("BSK-WIRE-002")
 @cases("case", WIRE_002_CASES)
 def test_every_401_to_a_bearer_protected_request_has_a_bearer_realm_bsk_challenge(case: Presented, target, request):
     _challenge_to(case, target, request)
 
 
-@pytest.mark.requirement("BSK-WIRE-003")
+@requirement("BSK-WIRE-003")
 @cases("operation", PROTECTED)
 def test_a_401_without_credentials_has_no_error_parameter(operation: Operation, target, request):
     case = Presented(operation, "no-credentials")
@@ -158,7 +157,7 @@ def test_a_401_without_credentials_has_no_error_parameter(operation: Operation, 
     )
 
 
-@pytest.mark.requirement("BSK-WIRE-004")
+@requirement("BSK-WIRE-004")
 @cases("case", WIRE_004_CASES)
 def test_a_401_to_a_rejected_token_says_error_invalid_token(case: Presented, target, request):
     challenge = _challenge_to(case, target, request)

@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-import pytest
 
-from bsk_conformance.harness.expect import expect, expect_json_object
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import expect, expect_json_object, not_verified, requirement
 
 from ._cases import cases
 from ._wire import JSON, ONE_MIB, tampered, unknown_email, unknown_key
@@ -100,7 +98,7 @@ REFUSALS = {
 }
 
 
-@pytest.mark.requirement("BSK-WIRE-001")
+@requirement("BSK-WIRE-001")
 @cases("case", REFUSALS)
 def test_every_error_body_has_string_error_and_message(case: Refusal, target, reader, resources):
     with target.evidence.note(case.context):

@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
-from bsk_conformance.harness.expect import expect_error, expect_json_object
-from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import Account, expect_error, expect_json_object, not_verified, requirement
 
 from ._cases import cases
 from ._wire import post_raw
@@ -90,7 +87,7 @@ def _expect_refused_as_malformed(response: httpx.Response, context: str) -> None
     expect_error(response, 400, "invalid_request", context)
 
 
-@pytest.mark.requirement("BSK-WIRE-007")
+@requirement("BSK-WIRE-007")
 @cases("case", MALFORMED_BODIES)
 def test_a_malformed_body_is_400_invalid_request_never_5xx(case: MalformedBody, target, request):
     session = request.getfixturevalue("reader") if case.endpoint.bearer else None
@@ -119,7 +116,7 @@ def _malformed_enables(target, two_factor_registry) -> str | None:
         setup = session.post("/auth/2fa/setup")
         if setup.status_code != 200:
             return f"POST /auth/2fa/setup answered HTTP {setup.status_code}: enable cannot be reached"
-        target.evidence.redactor.register(expect_json_object(setup, "2FA setup").get("secret"), "totp-secret")
+        target.secret(expect_json_object(setup, "2FA setup").get("secret"), "totp-secret")
         for case, body in TWO_FACTOR_ENABLE.malformed_bodies().items():
             context = f"POST /auth/2fa/enable after setup, with a malformed body ({case})"
             with target.evidence.note(context):
@@ -145,7 +142,7 @@ def _malformed_disables(target, two_factor, two_factor_registry) -> None:
         session.logout()
 
 
-@pytest.mark.requirement("BSK-WIRE-008")
+@requirement("BSK-WIRE-008")
 def test_a_malformed_body_to_2fa_enable_or_disable_is_400_invalid_request(target, two_factor_registry, request):
     """Enable goes first: the `two_factor` fixture, asked for only then, may turn
     2FA on for the very account whose enable is tried. A disable that is judged

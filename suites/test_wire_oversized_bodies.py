@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from bsk_conformance.harness.expect import expect_status
+from bsk_conformance.harness.api import expect_status, requirement
 
 from ._cases import cases
 from ._wire import ONE_MIB, post_raw, unknown_email
@@ -37,7 +35,7 @@ OVERSIZED = {
 }
 
 
-@pytest.mark.requirement("BSK-WIRE-009")
+@requirement("BSK-WIRE-009")
 @cases("endpoint", OVERSIZED)
 def test_an_oversized_body_is_400_or_413_never_5xx(endpoint: Oversized, target, request):
     session = request.getfixturevalue("reader") if endpoint.bearer else None

@@ -9,13 +9,17 @@ answer, the object by id, its entry in the list.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from bsk_conformance.harness.api import (
+    expect,
+    expect_json_object,
+    expect_status,
+    format_rfc3339,
+    is_rfc3339_utc,
+    parse_rfc3339,
+    requirement,
+)
 
-import pytest
-
-from bsk_conformance.harness.expect import expect, expect_json_object, expect_status
-
-from ._wire import is_rfc3339_utc, listed_entry, timestamp
+from ._wire import listed_entry
 
 
 def _expect_timestamp(body: dict, name: str, context: str, *, nullable: bool = False) -> None:
@@ -31,18 +35,14 @@ def _get_object(user, path: str) -> dict:
     return expect_json_object(response, f"GET {path}")
 
 
-def _format_utc(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _expect_key_timestamps(reader, resources) -> None:
     """The expiry sent is a day after the target's own createdAt of a first key:
     the target's clock, not the harness's, decides what is in the future."""
     first = resources.create_key(reader, scopes=[])
     _expect_timestamp(first, "createdAt", "POST /api-keys answer (no expiresAt asked)")
     _expect_timestamp(first, "expiresAt", "POST /api-keys answer (no expiresAt asked)", nullable=True)
-    expires = int(timestamp(first["createdAt"])) + 86_400
-    sent = _format_utc(expires)
+    expires = int(parse_rfc3339(first["createdAt"])) + 86_400
+    sent = format_rfc3339(expires)
     created = resources.create_key(reader, scopes=[], expires_at=sent)
     views = {
         "POST /api-keys answer": created,
@@ -53,7 +53,7 @@ def _expect_key_timestamps(reader, resources) -> None:
         _expect_timestamp(body, "createdAt", context)
         _expect_timestamp(body, "expiresAt", context)
         expect(
-            abs(timestamp(body["expiresAt"]) - expires) < 1,
+            abs(parse_rfc3339(body["expiresAt"]) - expires) < 1,
             f"expiresAt the instant sent ({sent})",
             repr(body["expiresAt"]),
             context,
@@ -71,7 +71,7 @@ def _expect_project_timestamps(reader, resources) -> None:
         _expect_timestamp(body, "createdAt", context)
 
 
-@pytest.mark.requirement("BSK-WIRE-010")
+@requirement("BSK-WIRE-010")
 def test_key_and_project_timestamps_are_rfc3339_utc(reader, resources):
     _expect_key_timestamps(reader, resources)
     _expect_project_timestamps(reader, resources)
