@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +14,7 @@ import pyotp
 from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.verdicts import CleanupFailed
 
 TOTP_STEP = 30  # seconds (contract §3, RFC 6238)
 
@@ -159,6 +162,11 @@ class Resources:
         """The check deleted it itself."""
         self._keys = [(a, i) for a, i in self._keys if i != key_id]
 
+    def adopt(self, session: UserSession, created: httpx.Response, *, project: bool = False) -> None:
+        """A key (or project) created by a request the check made itself, as
+        `session`'s account: deleted at cleanup like the rest."""
+        self._remember(created, session, self._projects if project else self._keys)
+
     def _remember(self, response: httpx.Response, session: UserSession, into: list) -> None:
         if response.status_code == 201:
             try:
@@ -183,3 +191,15 @@ class Resources:
                     problems.append(f"DELETE {path}/{{id}} answered HTTP {response.status_code}")
             collection.clear()
         return problems
+
+
+@contextmanager
+def cleaning_up(target: Target, registry: TwoFactorRegistry, what: str = "the check") -> Iterator[Resources]:
+    """Resources for `what` to create, deleted when it ends, however it ends."""
+    made = Resources(target, registry)
+    try:
+        yield made
+    finally:
+        problems = made.cleanup()
+        if problems:
+            raise CleanupFailed(f"could not delete what {what} created: " + "; ".join(problems))

@@ -14,7 +14,7 @@ the stateful run. One stateless run is judged by three checks, one per
 schemathesis check; the stateful run follows the document's links.
 
 All traffic goes through the harness's recording client: the same evidence,
-the same redaction. `suites/_fuzz.py` says what the fuzzer never does to the
+the same redaction. `suites/_fuzzer.py` says what the fuzzer never does to the
 target's accounts (lock them, change their 2FA, end the harness's sessions).
 """
 
@@ -27,13 +27,10 @@ import pytest
 from bsk_conformance.harness.expect import fail
 from bsk_conformance.harness.verdicts import not_verified
 
-from ._fuzz import (
-    StatelessRun,
-    document_for,
-    fuzzing,
-    run_stateful,
-    run_stateless,
-)
+from ._fuzz_document import document_for
+from ._fuzz_stateful import run_stateful
+from ._fuzz_stateless import StatelessRun, run_stateless
+from ._fuzzer import fuzzing
 
 STATEFUL_STEPS = 6  # steps per stateful scenario
 SHOWN = 5  # failing exchanges quoted in a failure message
