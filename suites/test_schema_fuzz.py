@@ -21,6 +21,7 @@ target's accounts (lock them, change their 2FA, end the harness's sessions).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,9 +29,12 @@ from bsk_conformance.harness.expect import fail
 from bsk_conformance.harness.verdicts import not_verified
 
 from ._fuzz_document import document_for
-from ._fuzz_stateful import run_stateful
-from ._fuzz_stateless import StatelessRun, run_stateless
-from ._fuzzer import fuzzing
+
+# schemathesis is imported when a check fuzzes, not when the module is
+# collected: a run that selects no fuzzing check (--requirement, -m AREA, the
+# detection matrix's runs of other areas) does not pay for it.
+if TYPE_CHECKING:
+    from ._fuzz_stateless import StatelessRun
 
 STATEFUL_STEPS = 6  # steps per stateful scenario
 SHOWN = 5  # failing exchanges quoted in a failure message
@@ -40,6 +44,9 @@ SHOWN = 5  # failing exchanges quoted in a failure message
 def stateless_fuzz(request: pytest.FixtureRequest, target, two_factor_registry) -> Iterator[StatelessRun]:
     """One stateless run for the module's three checks. Its traffic is kept
     aside and attached to the evidence of each check that judges it."""
+    from ._fuzz_stateless import StatelessRun, run_stateless
+    from ._fuzzer import fuzzing
+
     examples = request.config.getoption("fuzz_examples")
     document, source = document_for(target)
     with target.evidence.collecting() as exchanges:
@@ -90,6 +97,9 @@ def test_following_links_login_create_key_use_key(request: pytest.FixtureRequest
     account = next((a for a in target.profile.accounts if not a.totp_secret), None)
     if account is None:
         not_verified("every profile account has 2FA on: the state machine's logins need one without")
+    from ._fuzz_stateful import run_stateful
+    from ._fuzzer import fuzzing
+
     scenarios = request.config.getoption("fuzz_examples")
     document, source = document_for(target)
     with fuzzing(target, two_factor_registry, account) as fuzzer:
