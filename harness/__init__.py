@@ -1,8 +1,7 @@
 """bsk-conformance: the pytest plugin that certifies a BSK authentication API.
 
-Suites import what they need from here: the outcome helpers (`expect`,
-`not_verified`), the typed ends of a check that are not verdicts
-(`PreconditionFailed`, `CleanupFailed`) and the types their fixtures hand them.
+Suites import what they need from `bsk_conformance.harness.api`, the one
+check-author API (docs/writing-checks.md); this package names the verdicts.
 """
 
 from bsk_conformance import CONTRACT_VERSION, __version__

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import httpx
 
+from bsk_conformance.harness.timestamps import parse_rfc3339
 from bsk_conformance.harness.verdicts import NotVerified
 
 MODES = ("auto", "control", "real", "off")
@@ -65,6 +67,18 @@ class FrozenClockStrategy:
 
     def advance(self, seconds: float) -> None:
         self._clock.advance(seconds)
+
+    @contextmanager
+    def held_at(self, moment: float) -> Iterator[None]:
+        """The server reads `moment` (earlier than now, if need be) until the
+        block ends, then its own time again: only a clock the harness owns can
+        be set back, as a node whose clock lags the issuer's would read."""
+        before = self._clock.now()
+        self._clock.set(moment)
+        try:
+            yield
+        finally:
+            self._clock.set(before)
 
 
 class ControlClockStrategy:
@@ -149,11 +163,28 @@ class OffClockStrategy:
         raise NotVerified(f"needs the target's time moved by {seconds:g} s, but {self.reason}")
 
 
+def advance_to(clock: ClockStrategy, moment: float) -> None:
+    """Move the target's time to `moment` (never backwards)."""
+    clock.advance(max(0.0, moment - clock.now()))
+
+
+@contextmanager
+def held_at(clock: ClockStrategy, moment: float) -> Iterator[None]:
+    """The target's time reads `moment` for the block, even one in the past;
+    not verified where the run's clock cannot be set back (every clock but
+    the in-process server's: a remote clock only moves forward)."""
+    hold = getattr(clock, "held_at", None)
+    if hold is None:
+        raise NotVerified(f"needs the target's clock set back, which the {clock.name} clock cannot do")
+    with hold(moment):
+        yield
+
+
 def _parse_now(response: httpx.Response) -> float:
     if response.status_code != 200:
         raise NotVerified(f"the target's clock control answered HTTP {response.status_code}")
     try:
         value = response.json()["now"]
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return parse_rfc3339(value)
     except (ValueError, KeyError, TypeError):
         raise NotVerified("the target's clock control did not answer {now} as an RFC 3339 time") from None

@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 import pyotp
 
+from bsk_conformance.harness.contract import TOTP_STEP
 from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.verdicts import CleanupFailed
-
-TOTP_STEP = 30  # seconds (contract §3, RFC 6238)
 
 
 @dataclass

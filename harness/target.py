@@ -79,6 +79,12 @@ class Target:
         for secret, kind in connection.secrets():
             evidence.redactor.register(secret, kind)
 
+    def secret(self, value: object, kind: str) -> None:
+        """A secret the check learned from the target (a key, a TOTP secret):
+        every later occurrence in the evidence is redacted. Not a string, or too
+        short to be a secret: nothing to hide, nothing done."""
+        self.evidence.redactor.register(value, kind)
+
     @property
     def tls(self) -> TlsFacts | None:
         """The TLS version and server certificate of the first answer (None over HTTP)."""

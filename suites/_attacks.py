@@ -36,8 +36,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from bsk_conformance.harness.expect import describe, expect_error, expect_json_object, expect_status, fail
-from bsk_conformance.harness.verdicts import PreconditionFailed
+from bsk_conformance.harness.api import (
+    PreconditionFailed,
+    describe,
+    expect_error,
+    expect_json_object,
+    expect_status,
+    fail,
+)
 
 # Orders of the groups behind ES256 (P-256) and EdDSA (Ed25519): the
 # "psychic" and malleated signatures are built from them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 
-from bsk_conformance.harness.expect import fail
+from bsk_conformance.harness.api import fail
 
 
 def claims(token: str, context: str = "access token") -> dict:

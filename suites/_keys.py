@@ -24,17 +24,13 @@ import string
 import threading
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from bsk_conformance.harness.evidence import RawExchange, Redactor
-from bsk_conformance.harness.profile import Profile
+from bsk_conformance.harness.api import DISPLAYED_SECRET_CHARS, KEY_PREFIXES, Profile, RawExchange, Redactor
+from bsk_conformance.harness.api import SCOPES as SCOPES  # noqa: F401  (suites/test_scopes_and_orgs.py, until it imports the API)
 
-DOCUMENTED_PREFIXES = ("bsk_test_", "bsk_live_")
 KEY_SHAPE = re.compile(r"^bsk_(test|live)_[A-Za-z0-9]{32,}$")
-DISPLAYED_SECRET_CHARS = 8  # the most of a secret that metadata `prefix` may show
 LEAK_WINDOW = DISPLAYED_SECRET_CHARS + 1  # any 9 consecutive secret characters are a leak
-SCOPES = ("organization:read", "projects:read", "projects:write")
 ALPHANUMERIC = string.ascii_letters + string.digits
 _ALNUM_RUN = re.compile(rf"[A-Za-z0-9]{{{LEAK_WINDOW},}}")
 
@@ -83,7 +79,7 @@ def split_key(key: str, profile: Profile) -> tuple[str, str]:
 def documented_prefix(key: str, profile: Profile) -> str:
     """The environment prefix a key carries: `bsk_test_` or `bsk_live_` as it
     starts, else the profile's (which it then visibly lacks)."""
-    for prefix in DOCUMENTED_PREFIXES:
+    for prefix in KEY_PREFIXES.values():
         if key.startswith(prefix):
             return prefix
     return profile.key_prefix
@@ -168,11 +164,6 @@ def _common_run(text: str, secret: str) -> int:
     while length < len(text) and text[:length + 1] in secret:
         length += 1
     return length
-
-
-def rfc3339(moment: float) -> str:
-    """Epoch seconds as an RFC 3339 UTC date-time, whole seconds."""
-    return datetime.fromtimestamp(int(moment), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def lookalike_id(real: str) -> str:

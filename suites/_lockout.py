@@ -1,9 +1,9 @@
 """Checks that lock an account on purpose (login throttling, contract §5) and
 must leave it as they found it.
 
-A check that sends failed logins registers the account with its suite's
-`lockouts` fixture (built on `lockouts_fixture`) before the first one. After the check, whatever its outcome, the
-fixture waits out the throttle on the target's clock (past `Retry-After`)
+A check that sends failed logins registers the account with the `lockouts`
+fixture (suites/conftest.py) before the first one. After the check, whatever
+its outcome, the fixture waits out the throttle on the target's clock (past `Retry-After`)
 and proves the account logs in again. If it cannot, the check ends in error
 ("cleanup failed"): the rule under check was judged, but the run's other
 checks may no longer be able to use the account.
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import httpx
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, fail
-from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.verdicts import CleanupFailed
+from bsk_conformance.harness.api import Account, describe, expect, expect_error, fail
 
 # RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds; the contract uses delay-seconds.
 _DELAY_SECONDS = re.compile(r"^[0-9]+$")
@@ -115,13 +113,3 @@ class Lockouts:
         except (ValueError, KeyError, TypeError):
             pass  # best effort: the login itself is the proof
 
-
-def lockouts_fixture(target, clock, two_factor_registry) -> Iterator[Lockouts]:
-    """The body of each suite's `lockouts` fixture. Request that fixture
-    after `two_factor` (if used) so that it is released first: turning 2FA
-    off again needs a login."""
-    guard = Lockouts(target, clock, two_factor_registry)
-    yield guard
-    problems = guard.release()
-    if problems:
-        raise CleanupFailed("an account locked by this check could not be restored: " + "; ".join(problems))

@@ -18,24 +18,32 @@ Keys go through `resources`, so they are revoked even when a check fails.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 import pytest
 
-from bsk_conformance.harness.expect import expect, expect_error, expect_fields, expect_json_object, expect_status, fail
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import (
+    DISPLAYED_SECRET_CHARS,
+    SCOPES,
+    expect,
+    expect_error,
+    expect_fields,
+    expect_json_object,
+    expect_status,
+    fail,
+    format_rfc3339,
+    not_verified,
+    parse_rfc3339,
+    requirement,
+)
 
 from ._keys import (
-    DISPLAYED_SECRET_CHARS,
     KEY_SHAPE,
-    SCOPES,
     alnum_runs,
     confirmed_pieces,
     describe_pieces,
     documented_prefix,
     metadata_pieces,
     random_secret,
-    rfc3339,
     shows_secret,
     split_key,
 )
@@ -73,7 +81,7 @@ def _expect_no_pieces(pieces: dict[str, dict[str, int]], context: str) -> None:
 
 def _timestamp(value: object) -> float:
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return parse_rfc3339(value)
     except ValueError:
         fail("createdAt as an RFC 3339 date-time", repr(value), "created key")
 
@@ -85,7 +93,7 @@ def _use(target, key: str, path: str = "/me"):
 # -- shown once ------------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-KEY-001")
+@requirement("BSK-KEY-001")
 def test_creation_answers_201_with_the_key_and_its_metadata(user, resources):
     name, scopes = resources.unique_name("key"), ["organization:read", "projects:read"]
     response = resources.create_key_response(user, name=name, scopes=scopes, rateLimit=120)
@@ -101,7 +109,7 @@ def test_creation_answers_201_with_the_key_and_its_metadata(user, resources):
     _timestamp(body["createdAt"])
 
 
-@pytest.mark.requirement("BSK-KEY-002")
+@requirement("BSK-KEY-002")
 def test_get_by_id_never_shows_the_key(user, resources, target):
     context = "GET /api-keys/{id} of a key just created"
     pieces = {}
@@ -113,7 +121,7 @@ def test_get_by_id_never_shows_the_key(user, resources, target):
     _expect_no_pieces(pieces, f"{context}, two keys")
 
 
-@pytest.mark.requirement("BSK-KEY-003")
+@requirement("BSK-KEY-003")
 def test_list_never_shows_the_key(user, resources, target):
     made = _two_keys(user, resources)
     context = "GET /api-keys after creating two keys"
@@ -133,7 +141,7 @@ def test_list_never_shows_the_key(user, resources, target):
     _expect_no_pieces(pieces, context)
 
 
-@pytest.mark.requirement("BSK-KEY-004")
+@requirement("BSK-KEY-004")
 @pytest.mark.runs_last
 def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user, resources, target):
     """Judges the whole run: every response after a key's creation, in every
@@ -169,7 +177,7 @@ def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user
 # -- the shape of a key ------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-KEY-005")
+@requirement("BSK-KEY-005")
 def test_key_is_a_documented_prefix_and_32_or_more_alphanumerics(user, resources):
     key = resources.create_key(user, scopes=["organization:read"])["key"]
     prefix, secret = split_key(key, user.target.profile)
@@ -178,7 +186,7 @@ def test_key_is_a_documented_prefix_and_32_or_more_alphanumerics(user, resources
            "created key")
 
 
-@pytest.mark.requirement("BSK-KEY-006")
+@requirement("BSK-KEY-006")
 def test_key_prefix_is_the_deployments_environment(user, resources, target):
     key = resources.create_key(user, scopes=["organization:read"])["key"]
     wanted = target.profile.key_prefix
@@ -186,7 +194,7 @@ def test_key_prefix_is_the_deployments_environment(user, resources, target):
            f"a key starting {key[:len(wanted)]!r}", "created key")
 
 
-@pytest.mark.requirement("BSK-KEY-007")
+@requirement("BSK-KEY-007")
 def test_key_secrets_are_not_degenerate_over_a_sample(user, resources, target):
     # Bounds a CSPRNG meets with overwhelming probability. Eight secrets of at
     # least 32 characters are at least 256 uniform draws from 62 characters:
@@ -209,7 +217,7 @@ def test_key_secrets_are_not_degenerate_over_a_sample(user, resources, target):
            "only digits" if pooled.isdigit() else "only letters", context)
 
 
-@pytest.mark.requirement("BSK-KEY-008")
+@requirement("BSK-KEY-008")
 def test_metadata_prefix_is_the_environment_prefix_and_at_most_8_secret_characters(user, resources, target):
     created = resources.create_key(user, scopes=["organization:read"])
     key = created["key"]
@@ -235,7 +243,7 @@ def test_metadata_prefix_is_the_environment_prefix_and_at_most_8_secret_characte
 # -- keys that are refused ---------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-KEY-009")
+@requirement("BSK-KEY-009")
 def test_key_with_the_other_environments_prefix_is_401_invalid_api_key(user, resources, target):
     key = resources.create_key(user, scopes=["organization:read"])["key"]
     own, other = target.profile.key_prefix, target.profile.other_key_prefix
@@ -244,13 +252,13 @@ def test_key_with_the_other_environments_prefix_is_401_invalid_api_key(user, res
                      "same secret under the other environment's prefix to present")
     expect_status(_use(target, key), 200, context="GET /me with the genuine key")
     swapped = other + key[len(own):]
-    target.evidence.redactor.register(swapped, "api-key")
+    target.secret(swapped, "api-key")
     with target.evidence.note(f"the key's secret under {other!r}"):
         response = _use(target, swapped)
     expect_error(response, 401, "invalid_api_key", f"GET /me with the key's secret under {other!r}")
 
 
-@pytest.mark.requirement("BSK-KEY-010")
+@requirement("BSK-KEY-010")
 def test_unknown_key_is_401_invalid_api_key(user, resources, target):
     genuine = resources.create_key(user, scopes=["organization:read"])["key"]
     last = genuine[-1]
@@ -260,13 +268,13 @@ def test_unknown_key_is_401_invalid_api_key(user, resources, target):
         "a real key with its last character changed": altered,
     }
     for what, key in candidates.items():
-        target.evidence.redactor.register(key, "api-key")
+        target.secret(key, "api-key")
         with target.evidence.note(what):
             response = _use(target, key)
         expect_error(response, 401, "invalid_api_key", f"GET /me with {what}")
 
 
-@pytest.mark.requirement("BSK-KEY-011")
+@requirement("BSK-KEY-011")
 def test_malformed_key_is_401_invalid_api_key(target):
     # Every X-API-Key value the harness sends is registered as a secret and
     # redacted from every report, so none is a string that reports hold for
@@ -285,7 +293,7 @@ def test_malformed_key_is_401_invalid_api_key(target):
         expect_error(response, 401, "invalid_api_key", f"GET /me with {what}")
 
 
-@pytest.mark.requirement("BSK-KEY-012")
+@requirement("BSK-KEY-012")
 def test_revoked_key_is_401_invalid_api_key(user, resources, target):
     created = resources.create_key(user, scopes=list(SCOPES))
     expect_status(_use(target, created["key"]), 200, context="GET /me with the key before revocation")
@@ -295,7 +303,7 @@ def test_revoked_key_is_401_invalid_api_key(user, resources, target):
         expect_error(_use(target, created["key"], path), 401, "invalid_api_key", f"GET {path} with a revoked key")
 
 
-@pytest.mark.requirement("BSK-KEY-013")
+@requirement("BSK-KEY-013")
 def test_revocation_takes_effect_on_the_very_next_request(user, resources, target):
     created = resources.create_key(user, scopes=["organization:read"])
     expect_status(_use(target, created["key"]), 200, context="GET /me with the key before revocation")
@@ -305,7 +313,7 @@ def test_revocation_takes_effect_on_the_very_next_request(user, resources, targe
     expect_error(_use(target, created["key"]), 401, "invalid_api_key", "GET /me right after DELETE /api-keys/{id}")
 
 
-@pytest.mark.requirement("BSK-KEY-014")
+@requirement("BSK-KEY-014")
 def test_key_is_refused_from_its_expires_at(user, resources, target, clock):
     lifetime = 60
     if not clock.can_advance(lifetime + 2 * clock.tolerance + 2):
@@ -316,12 +324,12 @@ def test_key_is_refused_from_its_expires_at(user, resources, target, clock):
     skew = 0.0
     probe = resources.create_key(user, scopes=["organization:read"]).get("createdAt")
     try:
-        skew = max(0.0, datetime.fromisoformat(str(probe).replace("Z", "+00:00")).timestamp() - clock.now())
+        skew = max(0.0, parse_rfc3339(probe) - clock.now())
     except ValueError:
         pass  # judged by BSK-KEY-001, not here
     now = lambda: clock.now() + skew  # noqa: E731
     expires = math.floor(now()) + lifetime
-    created = resources.create_key(user, scopes=["organization:read"], expires_at=rfc3339(expires))
+    created = resources.create_key(user, scopes=["organization:read"], expires_at=format_rfc3339(expires))
     clock.advance(max(0.0, expires - 1 - clock.tolerance - now()))
     expect_status(_use(target, created["key"]), 200, context="GET /me with a key 1 s before its expiresAt")
     clock.advance(max(0.0, expires + 1 + clock.tolerance - now()))
@@ -336,27 +344,27 @@ def _refused(resources, user, body: dict, what: str) -> None:
     expect_error(response, 400, "invalid_request", f"POST /api-keys with {what}")
 
 
-@pytest.mark.requirement("BSK-KEY-015")
+@requirement("BSK-KEY-015")
 def test_unknown_scope_is_400_invalid_request(user, resources):
     for scopes in (["projects:admin"], ["organization:read", "organization:write"]):
         _refused(resources, user, {"name": resources.unique_name("key"), "scopes": scopes}, f"scopes {scopes}")
 
 
-@pytest.mark.requirement("BSK-KEY-016")
+@requirement("BSK-KEY-016")
 def test_rate_limit_outside_1_to_10000_or_not_an_integer_is_400_invalid_request(user, resources):
     for limit in (0, -1, 10001, 1.5, "60"):
         body = {"name": resources.unique_name("key"), "scopes": ["organization:read"], "rateLimit": limit}
         _refused(resources, user, body, f"rateLimit {limit!r}")
 
 
-@pytest.mark.requirement("BSK-KEY-017")
+@requirement("BSK-KEY-017")
 def test_past_expires_at_is_400_invalid_request(user, resources, clock):
-    past = rfc3339(clock.now() - 3600)
+    past = format_rfc3339(clock.now() - 3600)
     body = {"name": resources.unique_name("key"), "scopes": ["organization:read"], "expiresAt": past}
     _refused(resources, user, body, "an expiresAt an hour ago")
 
 
-@pytest.mark.requirement("BSK-KEY-018")
+@requirement("BSK-KEY-018")
 def test_missing_or_mistyped_name_or_scopes_is_400_invalid_request(user, resources):
     name = resources.unique_name("key")
     bodies = {
@@ -369,7 +377,7 @@ def test_missing_or_mistyped_name_or_scopes_is_400_invalid_request(user, resourc
         _refused(resources, user, body, what)
 
 
-@pytest.mark.requirement("BSK-KEY-019")
+@requirement("BSK-KEY-019")
 def test_key_with_empty_scopes_is_created_and_authenticates(user, resources, target):
     created = resources.create_key(user, scopes=[])
     expect(created.get("scopes") == [], "scopes []", repr(created.get("scopes")), "created key")
@@ -379,7 +387,7 @@ def test_key_with_empty_scopes_is_created_and_authenticates(user, resources, tar
     expect(scopes == [], "scopes []", repr(scopes), "GET /me with a key of no scopes")
 
 
-@pytest.mark.requirement("BSK-KEY-020")
+@requirement("BSK-KEY-020")
 def test_rate_limit_defaults_to_60(user, resources):
     created = resources.create_key(user, scopes=["organization:read"])
     expect(created.get("rateLimit") == 60, "rateLimit 60", repr(created.get("rateLimit")),
@@ -389,7 +397,7 @@ def test_rate_limit_defaults_to_60(user, resources):
            "GET /api-keys/{id} of a key created without rateLimit")
 
 
-@pytest.mark.requirement("BSK-KEY-021")
+@requirement("BSK-KEY-021")
 def test_rate_limit_1_and_10000_are_accepted(user, resources):
     for limit in (1, 10_000):
         created = resources.create_key(user, scopes=["organization:read"], rate_limit=limit)
@@ -400,7 +408,7 @@ def test_rate_limit_1_and_10000_are_accepted(user, resources):
 # -- a key and its organization ------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-KEY-022")
+@requirement("BSK-KEY-022")
 def test_key_belongs_to_its_creators_organization(user, resources, target):
     me = expect_json_object(user.get("/me"), "GET /me with the creator's bearer token")
     organization = me.get("organizationId")
@@ -418,7 +426,7 @@ def test_key_belongs_to_its_creators_organization(user, resources, target):
     expect(body.get("scopes") == ["projects:read"], 'scopes ["projects:read"]', repr(body.get("scopes")), context)
 
 
-@pytest.mark.requirement("BSK-KEY-023")
+@requirement("BSK-KEY-023")
 def test_api_key_cannot_create_keys(user, resources, target):
     key = resources.create_key(user, scopes=list(SCOPES))["key"]
     body = {"name": resources.unique_name("key"), "scopes": []}

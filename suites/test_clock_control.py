@@ -7,9 +7,10 @@
 
 Which deployment the target is comes from its profile (`environment`, §7).
 Against a remote test deployment the live rule cannot be shown, and is not
-verified. In-process the harness owns the deployment: it starts the same
-server build a second time as a live deployment (given a clock that could
-move, so nothing but the environment keeps clock control off) and asks it.
+verified. In-process the harness owns the deployment: the `live_deployment`
+fixture (harness/deployments.py) starts the same server build a second time as
+a live deployment (given a clock that could move, so nothing but the
+environment keeps clock control off), and the check asks it.
 
 Whether a test target offers clock control is its choice (MAY); when it does,
 the operations must do what §6 says, since every time-dependent verdict of a
@@ -18,22 +19,20 @@ remote run rests on them.
 
 from __future__ import annotations
 
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
-import pytest
 
-from bsk_conformance.harness.expect import expect, expect_json_object, expect_status
-from bsk_conformance.harness.inprocess import resolve_factory
-from bsk_conformance.harness.profile import Profile
-from bsk_conformance.harness.target import Target
-from bsk_conformance.harness.verdicts import not_verified
-
-from ._wire import is_rfc3339_utc, timestamp
+from bsk_conformance.harness.api import (
+    Target,
+    expect,
+    expect_json_object,
+    expect_status,
+    is_rfc3339_utc,
+    not_verified,
+    parse_rfc3339,
+    requirement,
+)
 
 CLOCK = "/_test/clock"
 ADVANCE = 60  # seconds: one rate-limit window, two TOTP steps
@@ -47,37 +46,12 @@ def _expect_no_clock_control(target: Target, where: str) -> None:
         expect_status(response, 404, context=context)
 
 
-@contextmanager
-def _live_deployment(request: pytest.FixtureRequest, target: Target) -> Iterator[Target]:
-    """The in-process server build (the same --reference-factory), deployed live."""
-    from bsk_conformance.reference_server import Settings
-    from bsk_conformance.reference_server.background import BackgroundServer
-    from bsk_conformance.reference_server.clock import FrozenClock
-
-    factory = resolve_factory(request.config.getoption("reference_factory"))
-    with tempfile.TemporaryDirectory(prefix="bsk-live-") as directory:
-        accounts = Path(directory) / "accounts.toml"
-        accounts.write_text("# no accounts: this deployment is only asked about /_test/clock\n")
-        settings = Settings(environment="live", database=Path(directory) / "live.sqlite3", accounts_file=accounts)
-        app = factory(settings, FrozenClock(float(int(time.time()))))
-        profile = Profile("live", target.profile.accounts, "the in-process server build, deployed live")
-        with BackgroundServer(app) as server:
-            live = Target(server.url, profile, target.evidence, timeout=10.0, in_process=True)
-            try:
-                yield live
-            finally:
-                live.close()
-
-
-@pytest.mark.requirement("BSK-CLK-001")
-def test_a_live_deployment_answers_404_to_clock_control(target, request):
-    if target.in_process:
-        with _live_deployment(request, target) as live:
-            _expect_no_clock_control(live, "the in-process server build deployed live")
-    elif target.profile.environment == "live":
-        _expect_no_clock_control(target, "a live deployment (profile environment = live)")
+@requirement("BSK-CLK-001")
+def test_a_live_deployment_answers_404_to_clock_control(live_deployment):
+    if live_deployment.in_process:
+        _expect_no_clock_control(live_deployment, "the in-process server build deployed live")
     else:
-        not_verified('only a live deployment can show this: the profile says environment = "test"')
+        _expect_no_clock_control(live_deployment, "a live deployment (profile environment = live)")
 
 
 def _now(response: httpx.Response, context: str) -> float:
@@ -85,10 +59,10 @@ def _now(response: httpx.Response, context: str) -> float:
     body = expect_json_object(response, context)
     now = body.get("now")
     expect(is_rfc3339_utc(now), '{"now": an RFC 3339 UTC date-time}', repr(now), context)
-    return timestamp(now)
+    return parse_rfc3339(now)
 
 
-@pytest.mark.requirement("BSK-CLK-002")
+@requirement("BSK-CLK-002")
 def test_clock_control_moves_the_clock_forward_by_advance_seconds(target, clock):
     if not target.capabilities.clock_control:
         not_verified(f"the target offers no clock control (GET {CLOCK} answered no {{now}}): §6 makes it optional")

@@ -22,7 +22,9 @@ import secrets
 import httpx
 import pytest
 
-from bsk_conformance.harness.expect import (
+from bsk_conformance.harness.api import (
+    SCOPES,
+    Account,
     describe,
     expect,
     expect_error,
@@ -30,10 +32,10 @@ from bsk_conformance.harness.expect import (
     expect_json_object,
     expect_status,
     fail,
+    organization_of,
+    requirement,
 )
-from bsk_conformance.harness.profile import Account
 
-ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
 USER_FIELDS = {"type": str, "userId": str, "email": str, "organizationId": str, "twoFactorEnabled": bool}
 KEY_METADATA_FIELDS = {
     "id": str,
@@ -52,14 +54,6 @@ def _object(response: httpx.Response, status: int, context: str) -> dict:
     return expect_json_object(response, context)
 
 
-def _organization_of(target, session) -> str:
-    known = target.capabilities.organizations.get(session.account.email)
-    if known is not None:
-        return known
-    body = _object(session.get("/me"), 200, "GET /me")
-    return str(body.get("organizationId"))
-
-
 def _listed(response: httpx.Response, item_id: str, context: str) -> dict:
     body = _object(response, 200, context)
     data = body.get("data")
@@ -74,7 +68,7 @@ def _listed(response: httpx.Response, item_id: str, context: str) -> dict:
 # -- the caller ---------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-EP-001")
+@requirement("BSK-EP-001")
 def test_me_for_a_user_answers_type_user_with_its_identity(user, target, two_factor_registry):
     context = "GET /me with a user's access token"
     body = _object(user.get("/me"), 200, context)
@@ -103,7 +97,7 @@ def test_me_for_a_user_answers_type_user_with_its_identity(user, target, two_fac
     )
 
 
-@pytest.mark.requirement("BSK-EP-002")
+@requirement("BSK-EP-002")
 @pytest.mark.parametrize("caller", ["bearer", "key"])
 def test_organization_answers_its_id_and_name(caller, user, resources, target):
     if caller == "key":
@@ -113,7 +107,7 @@ def test_organization_answers_its_id_and_name(caller, user, resources, target):
         response, context = user.get("/organization"), "GET /organization with a user's access token"
     body = _object(response, 200, context)
     expect_fields(body, {"id": str, "name": str}, context)
-    organization = _organization_of(target, user)
+    organization = organization_of(user)
     expect(body["id"] == organization, f"id {organization!r}, the caller's organizationId", repr(body["id"]), context)
 
 
@@ -140,7 +134,7 @@ def _expect_metadata_of(body: dict, created: dict, context: str) -> None:
     )
 
 
-@pytest.mark.requirement("BSK-EP-003")
+@requirement("BSK-EP-003")
 @pytest.mark.parametrize("operation", ["GET /api-keys/{id}", "GET /api-keys"])
 def test_key_metadata_is_the_documented_fields(operation, user, resources):
     created = resources.create_key(user, scopes=["projects:read"], rate_limit=90)
@@ -153,10 +147,10 @@ def test_key_metadata_is_the_documented_fields(operation, user, resources):
     _expect_metadata_of(body, created, context)
 
 
-@pytest.mark.requirement("BSK-EP-004")
+@requirement("BSK-EP-004")
 @pytest.mark.parametrize("operation", ["GET /api-keys", "GET /api-keys/{id}", "DELETE /api-keys/{id}"])
 def test_an_api_key_cannot_list_read_or_revoke_keys(operation, user, resources, target):
-    created = resources.create_key(user, scopes=ALL_SCOPES)
+    created = resources.create_key(user, scopes=SCOPES)
     method, _, path = operation.partition(" ")
     path = path.replace("{id}", created["id"])
     context = f"{operation} with an API key holding every scope"
@@ -179,32 +173,32 @@ def _expect_project(body: dict, name: str, organization: str, context: str) -> N
     )
 
 
-@pytest.mark.requirement("BSK-EP-005")
+@requirement("BSK-EP-005")
 def test_post_projects_answers_201_with_the_project(user, resources, target):
     name = resources.unique_name("project")
     created = resources.create_project(user, name=name)  # expects 201
-    _expect_project(created, name, _organization_of(target, user), "POST /projects answer")
+    _expect_project(created, name, organization_of(user), "POST /projects answer")
 
 
-@pytest.mark.requirement("BSK-EP-006")
+@requirement("BSK-EP-006")
 def test_get_projects_lists_the_project(user, resources, target):
     name = resources.unique_name("project")
     created = resources.create_project(user, name=name)
     entry = _listed(user.get("/projects"), str(created.get("id")), "GET /projects")
-    _expect_project(entry, name, _organization_of(target, user), "the project's entry in GET /projects")
+    _expect_project(entry, name, organization_of(user), "the project's entry in GET /projects")
 
 
-@pytest.mark.requirement("BSK-EP-007")
+@requirement("BSK-EP-007")
 def test_get_project_answers_the_project(user, resources, target):
     name = resources.unique_name("project")
     created = resources.create_project(user, name=name)
     context = "GET /projects/{id} of a project just created"
     body = _object(user.get(f"/projects/{created.get('id')}"), 200, context)
     expect(body.get("id") == created.get("id"), f"id {created.get('id')!r}", repr(body.get("id")), context)
-    _expect_project(body, name, _organization_of(target, user), context)
+    _expect_project(body, name, organization_of(user), context)
 
 
-@pytest.mark.requirement("BSK-EP-008")
+@requirement("BSK-EP-008")
 def test_delete_project_answers_204_and_the_project_is_gone(user, resources):
     created = resources.create_project(user)
     path = f"/projects/{created.get('id')}"
@@ -215,7 +209,7 @@ def test_delete_project_answers_204_and_the_project_is_gone(user, resources):
 # -- login failures -----------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-EP-009")
+@requirement("BSK-EP-009")
 def test_unknown_email_and_wrong_password_get_the_same_answer(target):
     """The wrong password is tried on the profile's last account, which the
     other checks use least (one failure: far from any login throttle)."""

@@ -28,14 +28,12 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bsk_conformance.harness.expect import expect
-from bsk_conformance.harness.verdicts import CheckFailed, PreconditionFailed, not_verified
+from bsk_conformance.harness.api import CheckFailed, PreconditionFailed, expect, held_at, not_verified, requirement
 
 from ._attacks import (
     P256_ORDER,
@@ -81,7 +79,7 @@ def _published_keys_or_void(target, header: dict) -> list[dict]:
         raise PreconditionFailed(f"the JWKS this attack is built from could not be read: {exc}") from None
 
 
-@pytest.mark.requirement("BSK-JWT-001")
+@requirement("BSK-JWT-001")
 def test_alg_none_is_refused_in_any_casing(user):
     token = _genuine(user)
     forged = []
@@ -94,7 +92,7 @@ def test_alg_none_is_refused_in_any_casing(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-002")
+@requirement("BSK-JWT-002")
 def test_hs256_signed_with_the_published_public_key_is_refused(user, target):
     token = _genuine(user)
     without_kid = {k: v for k, v in token.header.items() if k != "kid"}
@@ -107,7 +105,7 @@ def test_hs256_signed_with_the_published_public_key_is_refused(user, target):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-003")
+@requirement("BSK-JWT-003")
 def test_stripped_signature_is_refused(user):
     token = _genuine(user)
     attack(user, [
@@ -137,7 +135,7 @@ def _altered_signatures(token: Jws) -> list[tuple[str, bytes]]:
     return [(label, raw) for label, raw in altered if raw != signature]
 
 
-@pytest.mark.requirement("BSK-JWT-004")
+@requirement("BSK-JWT-004")
 def test_altered_signature_is_refused(user):
     token = _genuine(user)
     # §8: altered means the DECODED bytes differ; each is re-encoded canonically,
@@ -154,7 +152,7 @@ TWIN_ACCEPTED = (
 )
 
 
-@pytest.mark.requirement("BSK-JWT-015")
+@requirement("BSK-JWT-015")
 def test_ecdsa_twin_signature_is_refused(user):
     """ECDSA signatures are malleable: (r, n - s) verifies whenever (r, s) does,
     and most JOSE libraries accept both. Contract §8 (v1.1) makes refusing the
@@ -174,7 +172,7 @@ def test_ecdsa_twin_signature_is_refused(user):
     expect_all_refused([attempt])
 
 
-@pytest.mark.requirement("BSK-JWT-004")
+@requirement("BSK-JWT-004")
 def test_any_single_byte_change_to_the_signature_is_refused(user):
     token = _genuine(user)
     signature = token.signature
@@ -220,12 +218,12 @@ def _changed_claims(token: Jws) -> list[tuple[str, str]]:
     return [(f"{label}, genuine signature kept", text) for label, text in forged if text != genuine]
 
 
-@pytest.mark.requirement("BSK-JWT-005")
+@requirement("BSK-JWT-005")
 def test_changed_claims_under_the_genuine_signature_are_refused(user):
     attack(user, _changed_claims(_genuine(user)))
 
 
-@pytest.mark.requirement("BSK-JWT-005")
+@requirement("BSK-JWT-005")
 def test_any_single_byte_change_to_header_or_claims_is_refused(user):
     token = _genuine(user)
     header, payload = b64url_decode(token.header_b64), b64url_decode(token.payload_b64)
@@ -248,7 +246,7 @@ def test_any_single_byte_change_to_header_or_claims_is_refused(user):
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-006")
+@requirement("BSK-JWT-006")
 def test_psychic_signature_is_refused(user):
     token = _genuine(user)
     other_claims = {**token.payload, "sub": f"{token.payload.get('sub', '')}-x"}
@@ -272,7 +270,7 @@ def test_psychic_signature_is_refused(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-007")
+@requirement("BSK-JWT-007")
 def test_unknown_or_injected_kid_is_refused(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)
@@ -288,7 +286,7 @@ def test_unknown_or_injected_kid_is_refused(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-008")
+@requirement("BSK-JWT-008")
 def test_hs256_with_an_empty_key_is_refused(user):
     token = _genuine(user)
     without_kid = {k: v for k, v in token.header.items() if k != "kid"}
@@ -298,7 +296,7 @@ def test_hs256_with_an_empty_key_is_refused(user):
     ])
 
 
-@pytest.mark.requirement("BSK-JWT-009")
+@requirement("BSK-JWT-009")
 def test_key_embedded_in_the_header_is_not_trusted(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)
@@ -337,13 +335,13 @@ def _key_url_attack(user):
     return attempts, hits
 
 
-@pytest.mark.requirement("BSK-JWT-010")
+@requirement("BSK-JWT-010")
 def test_key_named_by_url_is_not_trusted(user):
     attempts, _ = _key_url_attack(user)
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-011")
+@requirement("BSK-JWT-011")
 def test_key_url_in_the_header_is_not_fetched(user, target):
     if not is_loopback(target.base_url):
         not_verified("the target is not on this machine: it cannot reach the harness's loopback listener, "
@@ -362,8 +360,8 @@ FUTURE_NBF_REMOTELY = (
 )
 
 
-@pytest.mark.requirement("BSK-JWT-012")
-def test_token_with_a_future_nbf_is_refused(user, request):
+@requirement("BSK-JWT-012")
+def test_token_with_a_future_nbf_is_refused(user, clock):
     """The genuine token, presented to a server whose clock reads 60 s before
     its nbf, as a node whose clock lags the issuer's would: only a signature
     the server accepts leaves nbf as the one thing that can refuse it."""
@@ -373,19 +371,14 @@ def test_token_with_a_future_nbf_is_refused(user, request):
     nbf = token.payload.get("nbf")
     if not isinstance(nbf, (int, float)) or isinstance(nbf, bool):
         not_verified("the server's access tokens carry no numeric nbf: no genuine token with a future nbf exists")
-    server = request.getfixturevalue("server")
-    before = server.clock.now()
-    server.clock.set(nbf - 60)
-    try:
+    with held_at(clock, nbf - 60):
         attempts = present(user.target, [("the genuine token, 60 s before its nbf (server clock set back)",
                                           user.access_token)])
-    finally:
-        server.clock.set(before)
     ensure_genuine_token_works(user)
     expect_all_refused(attempts)
 
 
-@pytest.mark.requirement("BSK-JWT-013")
+@requirement("BSK-JWT-013")
 def test_token_signed_by_an_unpublished_key_is_refused(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)
@@ -406,7 +399,7 @@ def test_token_signed_by_an_unpublished_key_is_refused(user):
     attack(user, forged)
 
 
-@pytest.mark.requirement("BSK-JWT-014")
+@requirement("BSK-JWT-014")
 def test_forged_claims_of_the_wrong_type_get_401(user):
     token = _genuine(user)
     attacker = AttackerKey(token.alg)

@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from bsk_conformance.harness.expect import describe, expect, expect_error, expect_status
-from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import (
+    Account,
+    advance_to,
+    describe,
+    expect,
+    expect_error,
+    expect_status,
+    not_verified,
+    requirement,
+)
 
-from ._lockout import Lockouts, expect_throttled, lockouts_fixture
+from ._lockout import expect_throttled
 
 WINDOW = 60  # seconds (contract §5)
 READ = ("projects:read",)
@@ -37,12 +42,6 @@ MAX_FAILED_LOGINS = 20
 _INTEGER = re.compile(r"^[0-9]+$")
 _SECONDS = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-@pytest.fixture
-def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
-    """Accounts this check locks on purpose, restored after it (suites/_lockout.py)."""
-    yield from lockouts_fixture(target, clock, two_factor_registry)
 
 
 def _new_key(resources, user, limit: int, scopes=READ) -> str:
@@ -63,11 +62,6 @@ def _admit(target, key: str, count: int, limit: int, what: str = "") -> list[htt
     return answers
 
 
-def _advance_to(clock, moment: float) -> None:
-    """Move the target's time to `moment` (never backwards)."""
-    clock.advance(max(0.0, moment - clock.now()))
-
-
 def _needs_clock(clock, seconds: float) -> None:
     if not clock.can_advance(seconds):
         not_verified(f"needs the target's time moved by {seconds:g} s (a rate-limit window is {WINDOW} s)")
@@ -83,7 +77,7 @@ def _integer_header(response: httpx.Response, name: str, context: str) -> int:
 # -- §5: the budget -------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-RL-001")
+@requirement("BSK-RL-001")
 def test_a_key_admits_exactly_its_rate_limit_then_429(user, resources, target):
     limit = 3
     key = _new_key(resources, user, limit)
@@ -92,7 +86,7 @@ def test_a_key_admits_exactly_its_rate_limit_then_429(user, resources, target):
     expect_error(refused, 429, "rate_limited", f"GET /projects, request {limit + 1} of a key with rateLimit {limit}")
 
 
-@pytest.mark.requirement("BSK-RL-002")
+@requirement("BSK-RL-002")
 def test_a_429_carries_retry_after_in_whole_seconds(user, resources, target, clock):
     limit = 2
     key = _new_key(resources, user, limit)
@@ -118,7 +112,7 @@ def test_a_429_carries_retry_after_in_whole_seconds(user, resources, target, clo
     )
 
 
-@pytest.mark.requirement("BSK-RL-003")
+@requirement("BSK-RL-003")
 def test_every_key_authenticated_response_carries_the_rate_limit_headers(user, resources, target, clock):
     limit = 3
     key = _new_key(resources, user, limit)
@@ -150,7 +144,7 @@ def test_every_key_authenticated_response_carries_the_rate_limit_headers(user, r
         )
 
 
-@pytest.mark.requirement("BSK-RL-004")
+@requirement("BSK-RL-004")
 def test_remaining_falls_by_one_per_admitted_request_and_is_0_on_a_429(user, resources, target):
     limit = 4
     key = _new_key(resources, user, limit)
@@ -165,7 +159,7 @@ def test_remaining_falls_by_one_per_admitted_request_and_is_0_on_a_429(user, res
     expect(remaining == 0, "X-RateLimit-Remaining: 0 on a 429", remaining, context)
 
 
-@pytest.mark.requirement("BSK-RL-005")
+@requirement("BSK-RL-005")
 def test_refused_requests_do_not_consume_budget(user, resources, target, clock):
     """The refused requests are sent mid-window, so they would still be in the
     window when the admitted ones have left it: a limiter that counted them
@@ -175,7 +169,7 @@ def test_refused_requests_do_not_consume_budget(user, resources, target, clock):
     key = _new_key(resources, user, limit)
     start = clock.now()
     _admit(target, key, limit, limit)
-    _advance_to(clock, start + WINDOW / 2)
+    advance_to(clock, start + WINDOW / 2)
     for n in range(1, refusals + 1):
         expect_error(
             _use(target, key),
@@ -184,7 +178,7 @@ def test_refused_requests_do_not_consume_budget(user, resources, target, clock):
             f"GET /projects {WINDOW // 2} s into the window of a key that used its rateLimit of {limit} "
             f"(refusal {n} of {refusals})",
         )
-    _advance_to(clock, start + WINDOW + clock.tolerance + 1)
+    advance_to(clock, start + WINDOW + clock.tolerance + 1)
     _admit(
         target,
         key,
@@ -194,7 +188,7 @@ def test_refused_requests_do_not_consume_budget(user, resources, target, clock):
     )
 
 
-@pytest.mark.requirement("BSK-RL-006")
+@requirement("BSK-RL-006")
 def test_limits_are_per_key_not_per_organization(user, resources, target):
     limit = 2
     first = _new_key(resources, user, limit)
@@ -204,7 +198,7 @@ def test_limits_are_per_key_not_per_organization(user, resources, target):
     _admit(target, second, limit, limit, ", a second key of the same organization while the first is exhausted")
 
 
-@pytest.mark.requirement("BSK-RL-007")
+@requirement("BSK-RL-007")
 def test_a_concurrent_burst_never_exceeds_the_limit(user, resources, target):
     limit = 5
     burst = 3 * limit
@@ -234,7 +228,7 @@ def test_a_concurrent_burst_never_exceeds_the_limit(user, resources, target):
     expect(admitted <= limit, f"at most {limit} admitted", f"{admitted} admitted", context)
 
 
-@pytest.mark.requirement("BSK-RL-008")
+@requirement("BSK-RL-008")
 def test_requests_are_admitted_again_once_the_window_moves_on(user, resources, target, clock):
     _needs_clock(clock, WINDOW + clock.tolerance + 1)
     limit = 2
@@ -244,13 +238,13 @@ def test_requests_are_admitted_again_once_the_window_moves_on(user, resources, t
     expect_error(
         _use(target, key), 429, "rate_limited", f"GET /projects, request {limit + 1} of a key with rateLimit {limit}"
     )
-    _advance_to(clock, start + WINDOW + clock.tolerance + 1)
+    advance_to(clock, start + WINDOW + clock.tolerance + 1)
     expect_status(
         _use(target, key), 200, context=f"GET /projects {WINDOW} s after the key used its rateLimit of {limit}"
     )
 
 
-@pytest.mark.requirement("BSK-RL-010")
+@requirement("BSK-RL-010")
 def test_an_exhausted_key_is_still_refused_59_seconds_later(user, resources, target, clock):
     _needs_clock(clock, WINDOW - 1)
     limit = 2
@@ -258,7 +252,7 @@ def test_an_exhausted_key_is_still_refused_59_seconds_later(user, resources, tar
     start = clock.now()
     _admit(target, key, limit, limit)
     later = WINDOW - 1 - clock.tolerance
-    _advance_to(clock, start + later)
+    advance_to(clock, start + later)
     expect_error(
         _use(target, key),
         429,
@@ -270,7 +264,7 @@ def test_an_exhausted_key_is_still_refused_59_seconds_later(user, resources, tar
 # -- §5: the login throttle (SHOULD) --------------------------------------
 
 
-@pytest.mark.requirement("BSK-RL-009")
+@requirement("BSK-RL-009")
 def test_login_is_throttled_after_repeated_failures(target, bob, lockouts):
     """Locks the second account on purpose, then waits the lock out on the
     target's clock and proves the account logs in again (the `lockouts` fixture)."""

@@ -20,14 +20,20 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from bsk_conformance.harness.expect import expect, expect_error, expect_json_object, expect_status
-from bsk_conformance.harness.verdicts import PreconditionFailed, not_verified
+from bsk_conformance.harness.api import (
+    REFRESH_TOKEN_TTL,
+    PreconditionFailed,
+    advance_to,
+    expect,
+    expect_error,
+    expect_json_object,
+    expect_status,
+    not_verified,
+    requirement,
+)
 
 from ._attacks import vectors
 
-REFRESH_LIFETIME = 604_800
 PARALLEL = 5
 
 
@@ -55,11 +61,7 @@ def _precondition_refresh(target, refresh_token: str, what: str) -> dict:
     return body
 
 
-def _advance_to(clock, moment: float) -> None:
-    clock.advance(max(0.0, moment - clock.now()))
-
-
-@pytest.mark.requirement("BSK-REF-001")
+@requirement("BSK-REF-001")
 def test_rotated_refresh_token_is_refused(user, target):
     rotated = user.refresh_token
     body = _refreshed(target, rotated, "first POST /auth/refresh (rotation)")
@@ -69,7 +71,7 @@ def test_rotated_refresh_token_is_refused(user, target):
     expect_error(response, 401, "invalid_token", "POST /auth/refresh with an already-rotated refresh token")
 
 
-@pytest.mark.requirement("BSK-REF-002")
+@requirement("BSK-REF-002")
 def test_reusing_a_rotated_token_revokes_the_family(user, target):
     rotated = user.refresh_token
     newest = _precondition_refresh(target, rotated, "the first rotation of a fresh refresh token")["refreshToken"]
@@ -82,7 +84,7 @@ def test_reusing_a_rotated_token_revokes_the_family(user, target):
                  "POST /auth/refresh with the newest token of a family whose rotated token was reused")
 
 
-@pytest.mark.requirement("BSK-REF-003")
+@requirement("BSK-REF-003")
 def test_parallel_refreshes_with_one_token_succeed_at_most_once(user, target):
     token = user.refresh_token
     start = threading.Barrier(PARALLEL)
@@ -104,27 +106,27 @@ def test_parallel_refreshes_with_one_token_succeed_at_most_once(user, target):
             expect_error(response, 401, "invalid_token", f"{context}: a refresh that lost the race")
 
 
-@pytest.mark.requirement("BSK-REF-004")
+@requirement("BSK-REF-004")
 def test_rotation_does_not_extend_the_refresh_lifetime(two_factor_registry, alice, clock, target):
-    if not clock.can_advance(REFRESH_LIFETIME + 2 * clock.tolerance):
-        not_verified(f"needs the target's time moved by {REFRESH_LIFETIME} s (7 days)")
+    if not clock.can_advance(REFRESH_TOKEN_TTL + 2 * clock.tolerance):
+        not_verified(f"needs the target's time moved by {REFRESH_TOKEN_TTL} s (7 days)")
     before_login = clock.now()
     session = two_factor_registry.login(alice)
     after_login = clock.now()
     # rotate on day 6, and again a moment before the original 7 days are up:
     # each rotation is still in time, so each new token is a working one
-    _advance_to(clock, before_login + 6 * 86_400)
+    advance_to(clock, before_login + 6 * 86_400)
     second = _precondition_refresh(target, session.refresh_token, "a rotation on day 6")["refreshToken"]
-    _advance_to(clock, before_login + REFRESH_LIFETIME - 1 - clock.tolerance)
+    advance_to(clock, before_login + REFRESH_TOKEN_TTL - 1 - clock.tolerance)
     third = _precondition_refresh(target, second, "a rotation 1 s before the original 604 800 s")["refreshToken"]
-    _advance_to(clock, after_login + REFRESH_LIFETIME + clock.tolerance)
+    advance_to(clock, after_login + REFRESH_TOKEN_TTL + clock.tolerance)
     with target.evidence.note("a refresh token from a rotation, 604 800 s after the original login"):
         response = target.refresh(third)
     expect_error(response, 401, "invalid_token",
                  "POST /auth/refresh with a token rotated 1 s before the session's 604 800 s, presented after them")
 
 
-@pytest.mark.requirement("BSK-REF-005")
+@requirement("BSK-REF-005")
 def test_logout_revokes_the_refresh_token(user, target):
     response = user.logout()
     expect_status(response, 204, context="POST /auth/logout with the session's refresh token")
@@ -133,21 +135,21 @@ def test_logout_revokes_the_refresh_token(user, target):
     expect_error(response, 401, "invalid_token", "POST /auth/refresh with a refresh token after logout")
 
 
-@pytest.mark.requirement("BSK-REF-006")
+@requirement("BSK-REF-006")
 def test_refresh_token_is_not_accepted_as_a_bearer_token(user, target):
     with target.evidence.note("a refresh token presented as a bearer token"):
         response = target.get("/me", bearer=user.refresh_token)
     expect_error(response, 401, context="GET /me with a refresh token as the bearer token")
 
 
-@pytest.mark.requirement("BSK-REF-007")
+@requirement("BSK-REF-007")
 def test_access_token_is_not_accepted_as_a_refresh_token(user, target):
     with target.evidence.note("an access token presented as a refresh token"):
         response = target.refresh(user.access_token)
     expect_error(response, 401, "invalid_token", "POST /auth/refresh with an access token as the refresh token")
 
 
-@pytest.mark.requirement("BSK-REF-008")
+@requirement("BSK-REF-008")
 def test_malformed_refresh_body_gets_400_or_401(target):
     answers = []
     for vector in vectors("refresh")["malformed_bodies"]:
@@ -164,7 +166,7 @@ def test_malformed_refresh_body_gets_400_or_401(target):
         expect_error(response, response.status_code, context=context)
 
 
-@pytest.mark.requirement("BSK-REF-009")
+@requirement("BSK-REF-009")
 def test_unknown_refresh_token_gets_401_invalid_token(target):
     answers = []
     for vector in vectors("refresh")["garbage_tokens"]:
@@ -174,7 +176,7 @@ def test_unknown_refresh_token_gets_401_invalid_token(target):
         expect_error(response, 401, "invalid_token", f"POST /auth/refresh with {label} as the refresh token")
 
 
-@pytest.mark.requirement("BSK-REF-010")
+@requirement("BSK-REF-010")
 def test_refreshed_pair_works(user, target):
     before = user.get("/me")
     if before.status_code != 200:

@@ -21,20 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from bsk_conformance.harness.expect import expect, expect_error
-from bsk_conformance.harness.profile import Account
+from bsk_conformance.harness.api import DISPLAYED_SECRET_CHARS, SCOPES, Account, expect, expect_error, requirement
 
 from ._wire import JSON, echoes
 
-ALL_SCOPES = ["organization:read", "projects:read", "projects:write"]
-DISPLAYED_SECRET_CHARS = 8  # contract §4: prefix is the environment prefix plus at most 8 secret characters
 PROBES = ("/me", "/projects")
 
 
 # -- secrets in the query string ----------------------------------------------------------------
 
 
-@pytest.mark.requirement("BSK-SEC-001")
+@requirement("BSK-SEC-001")
 @pytest.mark.parametrize("path", PROBES)
 def test_access_token_in_the_query_string_does_not_authenticate(path, user, target):
     context = f"GET {path}?access_token=<a valid access token>, no Authorization header"
@@ -43,10 +40,10 @@ def test_access_token_in_the_query_string_does_not_authenticate(path, user, targ
     expect_error(response, 401, context=context)
 
 
-@pytest.mark.requirement("BSK-SEC-002")
+@requirement("BSK-SEC-002")
 @pytest.mark.parametrize("path", PROBES)
 def test_api_key_in_the_query_string_does_not_authenticate(path, user, resources, target):
-    key = resources.create_key(user, scopes=ALL_SCOPES)["key"]
+    key = resources.create_key(user, scopes=SCOPES)["key"]
     context = f"GET {path}?api_key=<a valid key with every scope>, no X-API-Key header"
     with target.evidence.note(context):
         response = target.get(path, params={"api_key": key})
@@ -76,7 +73,7 @@ def _access_token_as_refresh_token(target, user, resources):
 def _altered_key(target, user, resources):
     key = resources.create_key(user, scopes=[])["key"]
     altered = key[:-1] + ("A" if key[-1] != "A" else "B")
-    target.evidence.redactor.register(altered, "api-key")
+    target.secret(altered, "api-key")
     return target.get("/me", api_key=altered), [altered, key]
 
 
@@ -109,7 +106,7 @@ ECHO_PROBES = {
 }
 
 
-@pytest.mark.requirement("BSK-SEC-003")
+@requirement("BSK-SEC-003")
 @pytest.mark.parametrize("probe", sorted(ECHO_PROBES))
 def test_no_secret_the_harness_sent_is_echoed(probe, user, resources, target):
     context, send = ECHO_PROBES[probe]
@@ -152,9 +149,9 @@ def _stored_forms(key: str, secret: str) -> dict[str, bytes]:
     return forms
 
 
-@pytest.mark.requirement("BSK-SEC-004")
+@requirement("BSK-SEC-004")
 def test_keys_are_stored_only_as_prefix_and_one_way_hash(server, user, resources, target):
-    keys = [resources.create_key(user, scopes=scopes)["key"] for scopes in ([], ["projects:read"], ALL_SCOPES)]
+    keys = [resources.create_key(user, scopes=scopes)["key"] for scopes in ([], ["projects:read"], SCOPES)]
     prefix = target.profile.key_prefix
     stored = _stored_bytes(Path(server.database))
     for key in keys:
@@ -175,12 +172,12 @@ def test_keys_are_stored_only_as_prefix_and_one_way_hash(server, user, resources
 MIN_LOGGED_SECRET = 12  # shorter registered strings (TOTP codes) could match a log line by chance
 
 
-@pytest.mark.requirement("BSK-SEC-005")
+@requirement("BSK-SEC-005")
 @pytest.mark.runs_last
 def test_no_secret_of_the_run_reaches_the_server_log(server, user, resources, target):
     """Runs last, to judge every secret this process used. It first presents
     secrets where a careless server would log them."""
-    key = resources.create_key(user, scopes=ALL_SCOPES)["key"]
+    key = resources.create_key(user, scopes=SCOPES)["key"]
     with target.evidence.note("requests a careless server would log"):
         target.get("/me", params={"access_token": user.access_token})
         target.get("/me", params={"api_key": key})

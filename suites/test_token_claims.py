@@ -13,9 +13,8 @@ and typ or tokenType, are each conformant (§8). exp = iat + 900 is BSK-TOK-002.
 from __future__ import annotations
 
 import jwt
-import pytest
 
-from bsk_conformance.harness.expect import expect, expect_json_object, expect_status, fail
+from bsk_conformance.harness.api import expect, expect_json_object, expect_status, fail, requirement
 
 from ._attacks import ASYMMETRIC, JWKS_PATH, published_keys
 from ._jwt import claims, header, numeric_claim
@@ -24,7 +23,7 @@ LOGINS = 3  # further logins for the jti check, beside the fixture's and a refre
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")  # RFC 7518 §6.2.2, §6.3.2, §6.4.1
 
 
-@pytest.mark.requirement("BSK-CLM-001")
+@requirement("BSK-CLM-001")
 def test_access_token_carries_sub_org_iat_exp_and_jti(user):
     payload = claims(user.access_token)
     for name in ("sub", "org", "jti"):
@@ -36,7 +35,7 @@ def test_access_token_carries_sub_org_iat_exp_and_jti(user):
         numeric_claim(payload, name, "access token claims")
 
 
-@pytest.mark.requirement("BSK-CLM-002")
+@requirement("BSK-CLM-002")
 def test_access_token_type_claim_is_access(user):
     payload = claims(user.access_token)
     named = {name: payload[name] for name in ("typ", "tokenType") if name in payload}
@@ -44,7 +43,7 @@ def test_access_token_type_claim_is_access(user):
            ", ".join(f"{k} = {v!r}" for k, v in named.items()) or "neither claim", "access token claims")
 
 
-@pytest.mark.requirement("BSK-CLM-003")
+@requirement("BSK-CLM-003")
 def test_org_claim_is_the_callers_organization(user):
     org = claims(user.access_token).get("org")
     response = user.get("/me")
@@ -56,13 +55,13 @@ def test_org_claim_is_the_callers_organization(user):
            "access token org claim against GET /me")
 
 
-@pytest.mark.requirement("BSK-CLM-004")
+@requirement("BSK-CLM-004")
 def test_access_token_is_signed_with_es256_or_eddsa(user):
     alg = header(user.access_token).get("alg")
     expect(alg in ASYMMETRIC, "header alg ES256 or EdDSA", repr(alg), "access token header")
 
 
-@pytest.mark.requirement("BSK-CLM-005")
+@requirement("BSK-CLM-005")
 def test_access_token_verifies_under_the_published_key_its_kid_names(user, target):
     token_header = header(user.access_token)
     alg = token_header.get("alg")
@@ -86,7 +85,7 @@ def test_access_token_verifies_under_the_published_key_its_kid_names(user, targe
     fail("a signature that verifies under the published key", "; ".join(problems), context)
 
 
-@pytest.mark.requirement("BSK-CLM-006")
+@requirement("BSK-CLM-006")
 def test_jti_is_unique_across_logins(user, two_factor_registry, alice, target):
     tokens = [("the fixture's login", user.access_token)]
     for n in range(LOGINS):
@@ -107,7 +106,7 @@ def test_jti_is_unique_across_logins(user, two_factor_registry, alice, target):
         seen[jti] = where
 
 
-@pytest.mark.requirement("BSK-CLM-007")
+@requirement("BSK-CLM-007")
 def test_jwks_publishes_public_keys_only(target):
     for key in published_keys(target):
         where = f"JWK {key.get('kid', '(no kid)')} of GET {JWKS_PATH}"

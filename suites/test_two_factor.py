@@ -21,27 +21,24 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import pytest
 
-from bsk_conformance.harness.expect import (
+from bsk_conformance.harness.api import (
+    TOTP_STEP,
+    Account,
     describe,
+    disable_two_factor,
+    enable_two_factor,
     expect,
     expect_error,
     expect_fields,
     expect_json_object,
     expect_status,
+    not_verified,
+    requirement,
 )
-from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.session import TOTP_STEP
-from bsk_conformance.harness.verdicts import CleanupFailed, not_verified
 
-from ._lockout import Lockouts, expect_throttled, lockouts_fixture
+from ._lockout import Lockouts, expect_throttled
 
 TOKENS = ("accessToken", "refreshToken")
-
-
-@pytest.fixture
-def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
-    """Accounts this check locks on purpose, restored after it (suites/_lockout.py)."""
-    yield from lockouts_fixture(target, clock, two_factor_registry)
 
 
 def _without_two_factor(target) -> Account:
@@ -65,7 +62,7 @@ def spare_account(target, clock, two_factor_registry) -> Iterator[Account]:
     yield account
     secret = two_factor_registry.secret(account)
     if secret is not None:
-        _disable(two_factor_registry, account, secret)
+        disable_two_factor(two_factor_registry, account, secret, cleanup=True)
         # a disable that answers 204 and leaves 2FA on would strand the account: say so here
         two_factor_registry.login(account).logout()
 
@@ -81,10 +78,10 @@ def own_two_factor(request: pytest.FixtureRequest, target, two_factor_registry) 
         if account.totp_secret:
             return account, account.totp_secret
     account = request.getfixturevalue("spare_account")
-    return account, _enable(two_factor_registry, account)
+    return account, enable_two_factor(two_factor_registry, account)
 
 
-@pytest.mark.requirement("BSK-TFA-001")
+@requirement("BSK-TFA-001")
 def test_login_without_code_is_401_two_factor_required(two_factor, target):
     response = target.login(two_factor.account)
     body = expect_error(response, 401, "two_factor_required", "login of a 2FA user without twoFactorCode")
@@ -92,13 +89,13 @@ def test_login_without_code_is_401_two_factor_required(two_factor, target):
     expect(not leaked, "no tokens", f"fields {leaked}", "login of a 2FA user without twoFactorCode")
 
 
-@pytest.mark.requirement("BSK-TFA-002")
+@requirement("BSK-TFA-002")
 def test_wrong_code_is_401_invalid_two_factor_code(two_factor, target):
     response = target.login(two_factor.account, two_factor.wrong_code())
     expect_error(response, 401, "invalid_two_factor_code", "login of a 2FA user with a wrong code")
 
 
-@pytest.mark.requirement("BSK-TFA-003")
+@requirement("BSK-TFA-003")
 def test_valid_totp_code_logs_in(own_two_factor, two_factor_registry, target):
     account, secret = own_two_factor
     response = target.login(account, two_factor_registry.next_code(account, secret))
@@ -108,7 +105,7 @@ def test_valid_totp_code_logs_in(own_two_factor, two_factor_registry, target):
     expect(not missing, "accessToken and refreshToken", f"missing {missing}", "login with a 2FA code")
 
 
-@pytest.mark.requirement("BSK-TFA-004")
+@requirement("BSK-TFA-004")
 def test_replayed_code_is_refused(two_factor, target):
     code = two_factor.fresh_code()
     first = target.login(two_factor.account, code)
@@ -117,7 +114,7 @@ def test_replayed_code_is_refused(two_factor, target):
     expect_error(replay, 401, "invalid_two_factor_code", "second login with the same code")
 
 
-@pytest.mark.requirement("BSK-TFA-005")
+@requirement("BSK-TFA-005")
 def test_setup_and_enable_turn_two_factor_on(request, target, clock, two_factor_registry):
     account = _without_two_factor(target)
     if not clock.can_advance(120):
@@ -133,14 +130,14 @@ def test_setup_and_enable_turn_two_factor_on(request, target, clock, two_factor_
         f"fields {sorted(body)}",
         "2FA setup answer",
     )
-    target.evidence.redactor.register(secret, "totp-secret")
+    target.secret(secret, "totp-secret")
     _expect_rfc6238_uri(uri, secret)
 
     enable = session.post("/auth/2fa/enable", json={"code": two_factor_registry.next_code(account, secret)})
     expect_status(enable, 204, context="POST /auth/2fa/enable with a current code")
     two_factor_registry.set(account, secret)
     # turned off again in the teardown phase: a refused disable is a cleanup failure, not this rule's verdict
-    request.addfinalizer(lambda: _disable(two_factor_registry, account, secret))
+    request.addfinalizer(lambda: disable_two_factor(two_factor_registry, account, secret, cleanup=True))
     response = target.login(account)
     expect_error(response, 401, "two_factor_required", "login right after 2FA was enabled, without a code")
 
@@ -166,46 +163,19 @@ def _expect_rfc6238_uri(uri: str, secret: str) -> None:
     expect(query.get("period", "30") == "30", "a 30 s period", query.get("period"), context)
 
 
-def _enable(registry, account: Account) -> str:
-    """Turn 2FA on for `account` (setup, then enable with a current code); its secret."""
-    session = registry.login(account)
-    setup = session.post("/auth/2fa/setup")
-    expect_status(setup, 200, context=f"POST /auth/2fa/setup for {account.email}")
-    secret = expect_json_object(setup, "2FA setup answer").get("secret")
-    expect(isinstance(secret, str), "a secret string", "none", "2FA setup answer")
-    registry.set(account, secret)  # registers it with the redactor too
-    enable = session.post("/auth/2fa/enable", json={"code": registry.next_code(account, secret)})
-    if enable.status_code != 204:
-        registry.set(account, None)
-    expect_status(enable, 204, context=f"POST /auth/2fa/enable for {account.email} with a current code")
-    return secret
-
-
-def _disable(registry, account: Account, secret: str) -> None:
-    """Turn 2FA off again after a check: a cleanup, so its failure is never the check's verdict."""
-    session = registry.login(account)
-    response = session.post("/auth/2fa/disable", json={"code": registry.next_code(account, secret)})
-    if response.status_code != 204:
-        raise CleanupFailed(f"the target refused to turn 2FA off again for {account.email}: {describe(response)}")
-    registry.set(account, None)
-
-
-@pytest.mark.requirement("BSK-TFA-006")
+@requirement("BSK-TFA-006")
 def test_disable_with_valid_code_turns_two_factor_off(spare_account, two_factor_registry, target):
     """On an account of its own rather than the `two_factor` fixture's: a
     disable that answers 204 and does nothing must show here, not only as
     the fixture's cleanup quietly leaving 2FA on."""
     account = spare_account
-    secret = _enable(two_factor_registry, account)
-    session = two_factor_registry.login(account)
-    response = session.post("/auth/2fa/disable", json={"code": two_factor_registry.next_code(account, secret)})
-    expect_status(response, 204, context="POST /auth/2fa/disable with a current code")
-    two_factor_registry.set(account, None)
+    secret = enable_two_factor(two_factor_registry, account)
+    disable_two_factor(two_factor_registry, account, secret)
     login = target.login(account)
     expect_status(login, 200, context="login without a code after 2FA was disabled")
 
 
-@pytest.mark.requirement("BSK-TFA-007")
+@requirement("BSK-TFA-007")
 def test_wrong_password_for_two_factor_user_is_invalid_credentials(two_factor, target):
     wrong = Account(two_factor.account.email, two_factor.account.password + "-wrong")
     response = target.login(wrong)
@@ -219,7 +189,7 @@ MALFORMED_CODES = (("letters", "12ab56"), ("seven digits", "1234567"), ("empty",
 MAX_GUESSES = 20
 
 
-@pytest.mark.requirement("BSK-TFA-008")
+@requirement("BSK-TFA-008")
 def test_malformed_code_is_400_or_401_never_5xx(two_factor, lockouts, target):
     """Each malformed code is a failed login to a throttle: a 429 is waited out
     and the code sent again, so the throttle (§8 latitude) never decides."""
@@ -239,7 +209,7 @@ def test_malformed_code_is_400_or_401_never_5xx(two_factor, lockouts, target):
         expect_error(response, response.status_code, context=context)
 
 
-@pytest.mark.requirement("BSK-TFA-009")
+@requirement("BSK-TFA-009")
 def test_guessing_codes_is_throttled(two_factor, lockouts, target):
     """Locks the 2FA account on purpose, then waits the lock out on the
     target's clock and proves it logs in again (the `lockouts` fixture)."""
@@ -251,7 +221,7 @@ def test_guessing_codes_is_throttled(two_factor, lockouts, target):
     expect_throttled(attempts, limit=MAX_GUESSES, tried="logins with wrong 2FA codes", subject=account.email)
 
 
-@pytest.mark.requirement("BSK-TFA-010")
+@requirement("BSK-TFA-010")
 def test_disable_with_a_wrong_code_is_refused_and_two_factor_stays_on(two_factor, two_factor_registry):
     if not two_factor.managed:
         not_verified(
@@ -345,7 +315,7 @@ def _log_out(target, response) -> None:
         pass
 
 
-@pytest.mark.requirement("BSK-TFA-011")
+@requirement("BSK-TFA-011")
 def test_codes_two_or_more_steps_from_now_are_refused(two_factor, lockouts, clock, two_factor_registry, target):
     """RFC 6238 §5.2: at most one step of delay. A code of the step two behind
     the target's current one (a minute old) and one of the step two ahead are
