@@ -38,7 +38,6 @@ from bsk_conformance.harness.session import (
     Resources,
     TwoFactorRegistry,
     UserSession,
-    cleaning_up,
     session_from_login,
 )
 from bsk_conformance.harness.target import Target
@@ -200,7 +199,7 @@ def other_user(two_factor_registry: TwoFactorRegistry, bob: Account) -> Iterator
 
 @pytest.fixture
 def resources(target: Target, two_factor_registry: TwoFactorRegistry) -> Iterator[Resources]:
-    with cleaning_up(target, two_factor_registry) as made:
+    with Resources.cleaning_up(target, two_factor_registry) as made:
         yield made
 
 

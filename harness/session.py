@@ -161,6 +161,18 @@ class Resources:
         """The check deleted it itself."""
         self._keys = [(a, i) for a, i in self._keys if i != key_id]
 
+    @classmethod
+    @contextmanager
+    def cleaning_up(cls, target: Target, registry: TwoFactorRegistry, what: str = "the check") -> Iterator[Resources]:
+        """Resources for `what` to create, deleted when it ends, however it ends."""
+        made = cls(target, registry)
+        try:
+            yield made
+        finally:
+            problems = made.cleanup()
+            if problems:
+                raise CleanupFailed(f"could not delete what {what} created: " + "; ".join(problems))
+
     def adopt(self, session: UserSession, created: httpx.Response, *, project: bool = False) -> None:
         """A key (or project) created by a request the check made itself, as
         `session`'s account: deleted at cleanup like the rest."""
@@ -190,15 +202,3 @@ class Resources:
                     problems.append(f"DELETE {path}/{{id}} answered HTTP {response.status_code}")
             collection.clear()
         return problems
-
-
-@contextmanager
-def cleaning_up(target: Target, registry: TwoFactorRegistry, what: str = "the check") -> Iterator[Resources]:
-    """Resources for `what` to create, deleted when it ends, however it ends."""
-    made = Resources(target, registry)
-    try:
-        yield made
-    finally:
-        problems = made.cleanup()
-        if problems:
-            raise CleanupFailed(f"could not delete what {what} created: " + "; ".join(problems))

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from schemathesis.core.transport import Response
 
-from bsk_conformance.harness.expect import describe
+from bsk_conformance.harness.api import describe
 
 from ._fuzz_document import operation_key, with_chain_links
 from ._fuzz_judging import Judged, judge

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.core.result import Ok
 
-from bsk_conformance.harness.evidence import EvidenceLog, Exchange
-from bsk_conformance.harness.expect import describe
+from bsk_conformance.harness.api import EvidenceLog, Exchange, describe
 
 from ._fuzz_document import CONTRACT_OPERATIONS, operation_key
 from ._fuzz_judging import Judged, judge

@@ -37,12 +37,9 @@ from typing import Any
 
 import httpx
 
-from bsk_conformance.harness.evidence import SECRET_FIELDS
-from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.session import Resources, cleaning_up
+from bsk_conformance.harness.api import SCOPES, SECRET_FIELDS, Account, Resources
 
 from ._fuzz_document import operation_key
-from ._keys import SCOPES
 
 NOBODY = "nobody@bsk-conformance.invalid"
 # The shortest value the redactor learns as a secret (harness.evidence).
@@ -123,7 +120,7 @@ class Fuzzer:
         if not isinstance(body, dict):
             return
         if (method, path, response.status_code) == ("POST", "/api-keys", 201) and "id" in body:
-            self.target.evidence.redactor.register(body.get("key"), "api-key")
+            self.target.secret(body.get("key"), "api-key")
             self.resources.adopt(self.session, response)
         elif (method, path, response.status_code) == ("POST", "/projects", 201) and "id" in body:
             self.resources.adopt(self.session, response, project=True)
@@ -157,7 +154,7 @@ def fuzzing(target, registry, account: Account) -> Iterator[Fuzzer]:
     """A fuzzer for `account`; what it made is deleted, then its sessions end."""
     fuzzer: Fuzzer | None = None
     try:
-        with cleaning_up(target, registry, "schema fuzzing") as resources:
+        with Resources.cleaning_up(target, registry, "schema fuzzing") as resources:
             fuzzer = Fuzzer(target, registry, account, resources)
             fuzzer.open()
             yield fuzzer

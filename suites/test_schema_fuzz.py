@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bsk_conformance.harness.expect import fail
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import fail, not_verified, requirement
 
 from ._fuzz_document import document_for
 
@@ -64,13 +63,13 @@ def _expect_every_answer_passes(run: StatelessRun, check: str, expected: str) ->
         fail(expected, f"{len(failed)} {answers} not: {quoted}{more}", run.context())
 
 
-@pytest.mark.requirement("BSK-FUZZ-001")
+@requirement("BSK-FUZZ-001")
 def test_no_generated_request_gets_a_server_error(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(stateless_fuzz, "not_a_server_error", "no 5xx answer (not_a_server_error)")
 
 
-@pytest.mark.requirement("BSK-FUZZ-002")
+@requirement("BSK-FUZZ-002")
 def test_every_answer_has_a_documented_status(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(
@@ -78,7 +77,7 @@ def test_every_answer_has_a_documented_status(stateless_fuzz, target):
     )
 
 
-@pytest.mark.requirement("BSK-FUZZ-003")
+@requirement("BSK-FUZZ-003")
 def test_every_answer_matches_its_documented_schema(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(
@@ -88,7 +87,7 @@ def test_every_answer_matches_its_documented_schema(stateless_fuzz, target):
     )
 
 
-@pytest.mark.requirement("BSK-FUZZ-004")
+@requirement("BSK-FUZZ-004")
 def test_following_links_login_create_key_use_key(request: pytest.FixtureRequest, target, two_factor_registry):
     """The state machine logs in with a profile account's real credentials
     (a 2FA account would need a fresh TOTP step per login, so one without is
