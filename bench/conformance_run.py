@@ -111,18 +111,28 @@ def side_by_side(
 
 def show(title: str, timings: dict[str, list[Timing]]) -> None:
     print(title)
-    medians = {}
+    medians: dict[str, tuple[float, float]] = {}
     for label, runs in timings.items():
         walls, cpus = [t.wall for t in runs], [t.cpu for t in runs]
-        medians[label] = statistics.median(walls)
+        medians[label] = statistics.median(walls), statistics.median(cpus)
         last = runs[-1].result
         verdict = f"; {sum(len(r['checks']) for r in last['requirements'])} checks, {last['verdict']}" if last else ""
         print(
-            f"  {label:<22} wall median {medians[label]:6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+            f"  {label:<22} wall median {medians[label][0]:6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
             f"CPU median {statistics.median(cpus):6.2f} s{verdict}"
         )
-    (base, base_wall), (label, wall) = medians.items()
-    print(f"  ratio {label} / {base}: {wall / base_wall:.2f}")
+    (base, (base_wall, base_cpu)), (label, (wall, cpu)) = medians.items()
+    print(f"  ratio {label} / {base}: wall {wall / base_wall:.2f}, CPU {cpu / base_cpu:.2f}")
+
+
+def fuzz_budgets(before: int, after: int, *, repeat: int) -> None:
+    """Schema fuzzing's four checks at two budgets, side by side (this tree)."""
+    current = Tree("this tree", ROOT)
+    timings: dict[str, list[Timing]] = {f"--fuzz-examples {before}": [], f"--fuzz-examples {after}": []}
+    for _ in range(repeat):
+        for label in timings:
+            timings[label].append(run(current, "-k", "schema_fuzz", *label.split()))
+    show("schema fuzzing alone (pytest -k schema_fuzz), two budgets", timings)
 
 
 def per_area(result: dict) -> dict[str, float]:
@@ -141,7 +151,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", default=BASELINE, help=f"git revision to compare with (default {BASELINE})")
     parser.add_argument("--inprocess-only", action="store_true", help="only the side-by-side in-process figures")
+    parser.add_argument(
+        "--fuzz-budgets",
+        metavar="N,M",
+        help="instead: schema fuzzing alone (-k schema_fuzz) in this tree at --fuzz-examples N against M",
+    )
     args = parser.parse_args()
+
+    if args.fuzz_budgets:
+        fuzz_budgets(*(int(n) for n in args.fuzz_budgets.split(",")), repeat=args.repeat)
+        return
 
     current = Tree("this tree", ROOT)
     with baseline_tree(args.baseline) as baseline:
