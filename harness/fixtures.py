@@ -34,7 +34,12 @@ from bsk_conformance.harness.expect import describe, expect_status
 from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
 from bsk_conformance.harness.preflight import PreflightError, run_preflight
 from bsk_conformance.harness.profile import Account, load_profile
-from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, session_from_login
+from bsk_conformance.harness.session import (
+    Resources,
+    TwoFactorRegistry,
+    UserSession,
+    session_from_login,
+)
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.transport import DIRECT, ConnectionSetupError
 from bsk_conformance.harness.verdicts import EXIT_USAGE, CleanupFailed, NotVerified, PreconditionFailed
@@ -194,11 +199,8 @@ def other_user(two_factor_registry: TwoFactorRegistry, bob: Account) -> Iterator
 
 @pytest.fixture
 def resources(target: Target, two_factor_registry: TwoFactorRegistry) -> Iterator[Resources]:
-    made = Resources(target, two_factor_registry)
-    yield made
-    problems = made.cleanup()
-    if problems:
-        raise CleanupFailed("could not delete what the check created: " + "; ".join(problems))
+    with Resources.cleaning_up(target, two_factor_registry) as made:
+        yield made
 
 
 @dataclass

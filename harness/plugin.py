@@ -146,7 +146,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "are not run (default 3; 0: never)",
     )
     group.addoption(
-        "--fuzz-examples", metavar="N", type=int, default=25, help="schema-fuzzing examples per operation (default 25)"
+        "--fuzz-examples", metavar="N", type=int, default=10, help="schema-fuzzing examples per operation (default 10)"
     )
     group.addoption(
         "--reference-factory",

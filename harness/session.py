@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,7 @@ from bsk_conformance.harness.contract import TOTP_STEP
 from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.verdicts import CleanupFailed
 
 
 @dataclass
@@ -157,6 +160,23 @@ class Resources:
     def forget_key(self, key_id: str) -> None:
         """The check deleted it itself."""
         self._keys = [(a, i) for a, i in self._keys if i != key_id]
+
+    @classmethod
+    @contextmanager
+    def cleaning_up(cls, target: Target, registry: TwoFactorRegistry, what: str = "the check") -> Iterator[Resources]:
+        """Resources for `what` to create, deleted when it ends, however it ends."""
+        made = cls(target, registry)
+        try:
+            yield made
+        finally:
+            problems = made.cleanup()
+            if problems:
+                raise CleanupFailed(f"could not delete what {what} created: " + "; ".join(problems))
+
+    def adopt(self, session: UserSession, created: httpx.Response, *, project: bool = False) -> None:
+        """A key (or project) created by a request the check made itself, as
+        `session`'s account: deleted at cleanup like the rest."""
+        self._remember(created, session, self._projects if project else self._keys)
 
     def _remember(self, response: httpx.Response, session: UserSession, into: list) -> None:
         if response.status_code == 201:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bsk_conformance.harness.api import DISPLAYED_SECRET_CHARS, KEY_PREFIXES, Profile, RawExchange, Redactor
-from bsk_conformance.harness.api import SCOPES as SCOPES  # noqa: F401  (suites/test_scopes_and_orgs.py, until it imports the API)
 
 KEY_SHAPE = re.compile(r"^bsk_(test|live)_[A-Za-z0-9]{32,}$")
 LEAK_WINDOW = DISPLAYED_SECRET_CHARS + 1  # any 9 consecutive secret characters are a leak

@@ -14,26 +14,26 @@ the stateful run. One stateless run is judged by three checks, one per
 schemathesis check; the stateful run follows the document's links.
 
 All traffic goes through the harness's recording client: the same evidence,
-the same redaction. `suites/_fuzz.py` says what the fuzzer never does to the
+the same redaction. `suites/_fuzzer.py` says what the fuzzer never does to the
 target's accounts (lock them, change their 2FA, end the harness's sessions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bsk_conformance.harness.expect import fail
-from bsk_conformance.harness.verdicts import not_verified
+from bsk_conformance.harness.api import fail, not_verified, requirement
 
-from ._fuzz import (
-    StatelessRun,
-    document_for,
-    fuzzing,
-    run_stateful,
-    run_stateless,
-)
+from ._fuzz_document import document_for
+
+# schemathesis is imported when a check fuzzes, not when the module is
+# collected: a run that selects no fuzzing check (--requirement, -m AREA, the
+# detection matrix's runs of other areas) does not pay for it.
+if TYPE_CHECKING:
+    from ._fuzz_stateless import StatelessRun
 
 STATEFUL_STEPS = 6  # steps per stateful scenario
 SHOWN = 5  # failing exchanges quoted in a failure message
@@ -43,6 +43,9 @@ SHOWN = 5  # failing exchanges quoted in a failure message
 def stateless_fuzz(request: pytest.FixtureRequest, target, two_factor_registry) -> Iterator[StatelessRun]:
     """One stateless run for the module's three checks. Its traffic is kept
     aside and attached to the evidence of each check that judges it."""
+    from ._fuzz_stateless import StatelessRun, run_stateless
+    from ._fuzzer import fuzzing
+
     examples = request.config.getoption("fuzz_examples")
     document, source = document_for(target)
     with target.evidence.collecting() as exchanges:
@@ -60,13 +63,13 @@ def _expect_every_answer_passes(run: StatelessRun, check: str, expected: str) ->
         fail(expected, f"{len(failed)} {answers} not: {quoted}{more}", run.context())
 
 
-@pytest.mark.requirement("BSK-FUZZ-001")
+@requirement("BSK-FUZZ-001")
 def test_no_generated_request_gets_a_server_error(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(stateless_fuzz, "not_a_server_error", "no 5xx answer (not_a_server_error)")
 
 
-@pytest.mark.requirement("BSK-FUZZ-002")
+@requirement("BSK-FUZZ-002")
 def test_every_answer_has_a_documented_status(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(
@@ -74,7 +77,7 @@ def test_every_answer_has_a_documented_status(stateless_fuzz, target):
     )
 
 
-@pytest.mark.requirement("BSK-FUZZ-003")
+@requirement("BSK-FUZZ-003")
 def test_every_answer_matches_its_documented_schema(stateless_fuzz, target):
     stateless_fuzz.attach(target.evidence)
     _expect_every_answer_passes(
@@ -84,7 +87,7 @@ def test_every_answer_matches_its_documented_schema(stateless_fuzz, target):
     )
 
 
-@pytest.mark.requirement("BSK-FUZZ-004")
+@requirement("BSK-FUZZ-004")
 def test_following_links_login_create_key_use_key(request: pytest.FixtureRequest, target, two_factor_registry):
     """The state machine logs in with a profile account's real credentials
     (a 2FA account would need a fresh TOTP step per login, so one without is
@@ -93,6 +96,9 @@ def test_following_links_login_create_key_use_key(request: pytest.FixtureRequest
     account = next((a for a in target.profile.accounts if not a.totp_secret), None)
     if account is None:
         not_verified("every profile account has 2FA on: the state machine's logins need one without")
+    from ._fuzz_stateful import run_stateful
+    from ._fuzzer import fuzzing
+
     scenarios = request.config.getoption("fuzz_examples")
     document, source = document_for(target)
     with fuzzing(target, two_factor_registry, account) as fuzzer:

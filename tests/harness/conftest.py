@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.harness_command import CHECKOUT_SUITES, INSTALLED_SUITES, harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
@@ -34,20 +35,8 @@ def run_harness(tmp_path):
 
     def run(*args: str, cwd: Path = ROOT, timeout: float = 600, env: dict[str, str] | None = None) -> HarnessRun:
         report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--report-dir",
-            str(report_dir),
-            *args,
-        ]
-        if cwd != ROOT:
-            command[3:4] = ["--pyargs", "bsk_conformance.suites"]
+        suites = CHECKOUT_SUITES if cwd == ROOT else INSTALLED_SUITES
+        command = harness_command(*args, suites=suites, report_dir=report_dir)
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
         return HarnessRun(done.returncode, done.stdout + done.stderr, report_dir)
 

@@ -22,13 +22,6 @@ API = "bsk_conformance.harness.api"
 # the stack a check is written with (pyproject's dependencies), by import name
 STACK = frozenset({"pytest", "httpx", "schemathesis", "hypothesis", "jwt", "cryptography", "pyotp"})
 
-# Modules other engineers are rewriting in this step; each imports the API once
-# its owner has merged it. The lead empties this list at merge.
-OWNED_ELSEWHERE = {
-    "_fuzz.py": "s3-fuzz splits it by job",
-    "test_schema_fuzz.py": "s3-fuzz splits suites/_fuzz.py",
-}
-
 
 def forbidden_imports(source: str) -> list[str]:
     """`line: module` for every import in `source` outside the allowed set."""
@@ -51,26 +44,12 @@ def forbidden_imports(source: str) -> list[str]:
 
 
 def _suite_modules() -> list:
-    return [
-        pytest.param(
-            path,
-            id=path.name,
-            marks=[pytest.mark.skip(reason=f"owned elsewhere: {OWNED_ELSEWHERE[path.name]}")]
-            if path.name in OWNED_ELSEWHERE
-            else [],
-        )
-        for path in sorted(SUITES.glob("*.py"))
-    ]
+    return [pytest.param(path, id=path.name) for path in sorted(SUITES.glob("*.py"))]
 
 
 @pytest.mark.parametrize("path", _suite_modules())
 def test_a_suite_imports_only_the_api_relatives_stdlib_and_the_stack(path: Path):
     assert forbidden_imports(path.read_text()) == [], f"suites/{path.name} imports outside the check-author API"
-
-
-def test_every_module_left_out_still_exists():
-    # a renamed or split module must leave the list, not hide a new one under an old name
-    assert set(OWNED_ELSEWHERE) <= {path.name for path in SUITES.glob("*.py")}
 
 
 @pytest.mark.parametrize(

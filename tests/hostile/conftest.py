@@ -16,6 +16,7 @@ import pytest
 
 from bsk_conformance.reference_server import Settings, create_app
 from bsk_conformance.reference_server.background import BackgroundServer
+from tests.harness_command import harness_command
 
 from .server import Hostile
 
@@ -74,20 +75,9 @@ def run_harness(url: str, report_dir: Path, *args: str, bound: float) -> Harness
     `os.wait4` gives this child's own resource usage: RUSAGE_CHILDREN is the
     peak over every child reaped so far, which would mix runs together."""
     output = report_dir.parent / f"{report_dir.name}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "--target",
-        url,
-        "--target-profile",
-        str(PROFILE),
-        f"--report-dir={report_dir}",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        *args,
-    ]
+    command = harness_command(
+        "--target", url, "--target-profile", str(PROFILE), *args, suites=(), report_dir=report_dir
+    )
     with output.open("wb") as sink:
         started = _real_now()
         child = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)

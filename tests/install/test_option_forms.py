@@ -10,12 +10,12 @@ is sent to a target) and compare with the suites' own checks.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.docs.requirements_doc import collect_checks
+from tests.harness_command import harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
@@ -28,8 +28,11 @@ def expected() -> set[str]:
 
 def _collected(*args: str, cwd: Path = ROOT) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        harness_command("--collect-only", *args, suites=()),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     return [line for line in done.stdout.splitlines() if "::" in line]
@@ -69,7 +72,10 @@ def test_target_profile(expected: set[str], tmp_path: Path, profile: str, form: 
         "outside the checkout": str(tmp_path / "profile.toml"),
     }[profile]
     (tmp_path / "profile.toml").write_bytes(PROFILE.read_bytes())
-    args = [*_forms("--target", "http://127.0.0.1:9")[form == "equals"], *_forms("--target-profile", path)[form == "equals"]]
+    args = [
+        *_forms("--target", "http://127.0.0.1:9")[form == "equals"],
+        *_forms("--target-profile", path)[form == "equals"],
+    ]
     collected = _collected(*args)
     assert len(collected) == len(expected)
 

@@ -11,9 +11,10 @@ Two runs at a time at most (the machine is shared).
 from __future__ import annotations
 
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from tests.harness_command import harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = "reference"
@@ -28,7 +29,7 @@ VARIANTS = (
 
 
 def command(report_dir: Path, variant: str | None, *, full: bool = False) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider", f"--report-dir={report_dir}"]
+    argv = harness_command(report_dir=report_dir)
     if variant is not None:
         from tests.faulty.registry import all_variants
         from tests.faulty.runner import areas_for

@@ -17,6 +17,8 @@ import jsonschema
 import pytest
 
 from bsk_conformance import reports
+from tests.harness_command import INSTALLED_SUITES, harness_command
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -26,19 +28,7 @@ def _run(report_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "bsk_conformance.suites",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--report-dir",
-            str(report_dir),
-            *args,
-        ],
+        harness_command(*args, suites=INSTALLED_SUITES, report_dir=report_dir),
         cwd=report_dir.parent,
         env=env,
         capture_output=True,

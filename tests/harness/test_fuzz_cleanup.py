@@ -1,0 +1,44 @@
+"""Schema fuzzing leaves nothing behind on the target (suites/_fuzzer.py): the
+keys and projects it creates, its own and those its generated requests made,
+are deleted by the harness's `Resources.cleanup` when it is done.
+
+The target is the reference server served over HTTP, and what is left is read
+through the contract alone, as alice and bob (the profile's accounts) see it.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.faulty.remote import PROFILE, served
+
+ACCOUNTS = {"alice@acme.test": "correct horse battery staple", "bob@globex.test": "another long passphrase"}
+
+
+def _left_behind(url: str) -> dict[str, list]:
+    """Each profile account's organization's live keys and projects."""
+    found: dict[str, list] = {}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for email, password in ACCOUNTS.items():
+            login = client.post("/auth/login", json={"email": email, "password": password})
+            assert login.status_code == 200, login.text
+            bearer = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+            for path in ("/api-keys", "/projects"):
+                listed = client.get(path, headers=bearer)
+                assert listed.status_code == 200, listed.text
+                found[f"{email} {path}"] = sorted(item["id"] for item in listed.json()["data"])
+    return found
+
+
+def test_schema_fuzzing_deletes_every_key_and_project_it_made(run_harness):
+    with served(None) as url:
+        before = _left_behind(url)
+        run = run_harness(
+            "--target", url, "--target-profile", str(PROFILE), "--fuzz-examples", "5", "-k", "schema_fuzz"
+        )
+        assert run.exit_code == 0, run.output[-3000:]
+        fuzzed = [r for r in run.result["requirements"] if r["id"].startswith("BSK-FUZZ-")]
+        assert fuzzed and all(r["status"] == "passed" for r in fuzzed), fuzzed
+        after = _left_behind(url)
+    assert after == before
+    assert sum(map(len, before.values())) == 0  # a fresh server: nothing was there to hide a leftover
