@@ -10,9 +10,10 @@ from fastapi import Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..authentication import identify
 from ..errors import ApiError
 from ..parts import Parts
-from ..principals import Principal, UserPrincipal, identify
+from ..principals import Principal, UserPrincipal
 from ..throttle import LoginThrottle
 
 
