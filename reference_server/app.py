@@ -113,7 +113,7 @@ def allowed_methods(routers: list[APIRouter], scope: Scope, prefix: str = "") ->
 class RateLimitHeaders:
     """Adds ``X-RateLimit-*`` to every response of a key-authenticated request.
 
-    ``principals.identify`` leaves the key's :class:`RateDecision` in the
+    ``authentication.identify`` leaves the key's :class:`RateDecision` in the
     request scope; whatever answer follows (200, 403, 429, ...) gets the headers.
     """
 

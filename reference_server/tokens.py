@@ -3,7 +3,13 @@
 Access tokens are verified strictly and entirely by this module: PyJWT only
 checks the signature (``algorithms=["ES256"]``, key chosen by ``kid`` from
 our own keys); the time claims are checked here against the app's clock, so
-PyJWT never reads the system time and a moved clock moves expiry.
+PyJWT never reads the system time and a moved clock moves expiry. The
+outcome of the signature check alone is remembered per exact token string
+(:mod:`reference_server.verified_tokens`); every other step runs on every
+request.
+
+The signature algorithm is a seam (:class:`SignatureAlgorithm`): ES256 here,
+and a deployment signing with EdDSA swaps only ``TokenService.algorithm``.
 
 Refresh tokens are random strings stored only as SHA-256 digests. Each
 belongs to a family opened by one login; the family lives 604 800 s from
@@ -22,16 +28,18 @@ import math
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from . import errors
 from .clock import Clock
 from .store import Store
+from .verified_tokens import VerifiedToken, VerifiedTokens
 
 ALGORITHM = "ES256"
 ACCESS_TOKEN_LIFETIME = 900
@@ -67,31 +75,83 @@ def low_s(token: str) -> str:
     return f"{signing_input}.{_b64url(raw)}"
 
 
+class SignatureAlgorithm:
+    """The JWS algorithm access tokens are signed with: what ``TokenService`` needs to know of it.
+
+    A subclass names the algorithm, its key type and the members of its
+    public JWK that the RFC 7638 thumbprint covers, and generates keys.
+    """
+
+    #: The JWS ``alg``: the only one verification accepts, whatever a token's header says.
+    name: ClassVar[str]
+    #: The class of its private keys; stored keys of another class are not this algorithm's.
+    key_type: ClassVar[type]
+    #: The required members of its public JWK (RFC 7638 §3.2), which the ``kid`` is a digest of.
+    thumbprint_members: ClassVar[tuple[str, ...]]
+
+    def generate(self) -> PrivateKeyTypes:
+        raise NotImplementedError
+
+    def public_jwk(self, public_key: PublicKeyTypes) -> dict[str, Any]:
+        return dict(jwt.get_algorithm_by_name(self.name).to_jwk(public_key, as_dict=True))
+
+    def canonical(self, token: str) -> str:
+        """The one encoding of a freshly signed token that we issue."""
+        return token
+
+    def acceptable(self, signature: bytes) -> bool:
+        """Whether a signature the library verified is in the form we issue."""
+        return True
+
+
+class ES256(SignatureAlgorithm):
+    """ECDSA on P-256 with SHA-256, in the low-s form only (see ``_P256_ORDER``)."""
+
+    name = ALGORITHM
+    key_type = ec.EllipticCurvePrivateKey
+    thumbprint_members = ("crv", "kty", "x", "y")
+
+    def generate(self) -> ec.EllipticCurvePrivateKey:
+        return ec.generate_private_key(ec.SECP256R1())
+
+    def canonical(self, token: str) -> str:
+        return low_s(token)
+
+    def acceptable(self, signature: bytes) -> bool:
+        return int.from_bytes(signature[32:], "big") <= _P256_ORDER // 2
+
+
+#: The honest server's algorithm.
+SIGNED_WITH_ES256 = ES256()
+
 @dataclass(frozen=True)
 class SigningKey:
-    """One ES256 key pair, named by its RFC 7638 thumbprint."""
+    """One key pair of ``algorithm``, named by its RFC 7638 thumbprint."""
 
     kid: str
-    private_key: ec.EllipticCurvePrivateKey
+    private_key: Any
+    algorithm: SignatureAlgorithm = SIGNED_WITH_ES256
 
     @classmethod
-    def generate(cls) -> SigningKey:
-        return cls.from_private_key(ec.generate_private_key(ec.SECP256R1()))
+    def generate(cls, algorithm: SignatureAlgorithm = SIGNED_WITH_ES256) -> SigningKey:
+        return cls.from_private_key(algorithm.generate(), algorithm)
 
     @classmethod
-    def from_private_key(cls, private_key: ec.EllipticCurvePrivateKey) -> SigningKey:
-        public = ECAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-        members = {name: public[name] for name in ("crv", "kty", "x", "y")}
+    def from_private_key(cls, private_key: Any, algorithm: SignatureAlgorithm = SIGNED_WITH_ES256) -> SigningKey:
+        public = algorithm.public_jwk(private_key.public_key())
+        members = {name: public[name] for name in algorithm.thumbprint_members}
         canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-        return cls(_b64url(hashlib.sha256(canonical).digest()), private_key)
+        return cls(_b64url(hashlib.sha256(canonical).digest()), private_key, algorithm)
 
-    @property
-    def public_key(self) -> ec.EllipticCurvePublicKey:
+    @cached_property
+    def public_key(self) -> Any:
+        # Made once: verification compares the key a token names with the
+        # one a remembered verification used (see TokenService.verify_signature).
         return self.private_key.public_key()
 
     def jwk(self) -> dict[str, Any]:
-        key = dict(ECAlgorithm.to_jwk(self.public_key, as_dict=True))
-        key.update(kid=self.kid, use="sig", alg=ALGORITHM)
+        key = self.algorithm.public_jwk(self.public_key)
+        key.update(kid=self.kid, use="sig", alg=self.algorithm.name)
         return key
 
     def pem(self) -> str:
@@ -156,12 +216,16 @@ class TokenService:
 
     #: The claim that says what a token is (contract §4: ``typ`` or ``tokenType``).
     TYPE_CLAIM = "typ"
+    #: How access tokens are signed (contract §4: ES256 or EdDSA).
+    algorithm: SignatureAlgorithm = SIGNED_WITH_ES256
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self.keys = self._load_or_create_keys()
         self.signing_key = self.keys[-1]
+        #: Signature checks already passed, by exact token string (see ``verify_signature``).
+        self.verified = VerifiedTokens()
 
     # -- lifetimes -------------------------------------------------------
 
@@ -178,16 +242,18 @@ class TokenService:
 
         Keeping the private key in the database is what lets a restart on
         the same ``--database`` keep every issued token valid. (A production
-        vendor would keep it in a KMS; this is a reference server.)
+        vendor would keep it in a KMS; this is a reference server.) Keys of
+        another algorithm are not ours: a variant signing otherwise shares
+        the database with the honest service ``Parts.build`` made first.
         """
         rows = self.store.query("SELECT private_key_pem FROM signing_keys ORDER BY created_at, kid")
         keys = []
         for row in rows:
             private = serialization.load_pem_private_key(row["private_key_pem"].encode(), password=None)
-            assert isinstance(private, ec.EllipticCurvePrivateKey)
-            keys.append(SigningKey.from_private_key(private))
+            if isinstance(private, self.algorithm.key_type):
+                keys.append(SigningKey.from_private_key(private, self.algorithm))
         if not keys:
-            key = SigningKey.generate()
+            key = SigningKey.generate(self.algorithm)
             self.store.execute(
                 "INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES (?, ?, ?)",
                 (key.kid, key.pem(), self.clock.now()),
@@ -217,10 +283,10 @@ class TokenService:
         }
 
     def sign(self, claims: dict[str, Any]) -> str:
-        """A compact JWS of ``claims`` under the current signing key (low-s ES256)."""
-        token = jwt.encode(claims, self.signing_key.private_key, algorithm=ALGORITHM,
+        """A compact JWS of ``claims`` under the current signing key, in the one form we issue (low-s ES256)."""
+        token = jwt.encode(claims, self.signing_key.private_key, algorithm=self.algorithm.name,
                            headers={"kid": self.signing_key.kid})
-        return low_s(token)
+        return self.algorithm.canonical(token)
 
     def verify_access(self, token: str) -> AccessClaims:
         """The claims of a valid access token, or 401 ``invalid_token``."""
@@ -233,11 +299,22 @@ class TokenService:
         return AccessClaims(claims["sub"], claims["org"], claims["jti"], claims["iat"], claims["exp"])
 
     def read_header(self, token: str) -> dict[str, Any]:
-        """The unverified JOSE header: only used to pick one of our keys, never trusted beyond that."""
+        """The unverified JOSE header: only used to pick one of our keys, never trusted beyond that.
+
+        A token whose signature verified before was parsed then: its header
+        is taken from that parse (the same bytes), and judged again below.
+        """
+        remembered = self.verified.get(token)
+        if remembered is not None:
+            header: dict[str, Any] = json.loads(remembered.header_json)
+            return self._acceptable_header(header)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise errors.invalid_token("The access token is malformed.") from None
+        return self._acceptable_header(header)
+
+    def _acceptable_header(self, header: dict[str, Any]) -> dict[str, Any]:
         # Never honoured, so never accepted: no jku/x5u fetching, no embedded
         # jwk, no unencoded payloads or critical extensions.
         if any(name in header for name in ("jku", "x5u", "jwk", "x5c", "crit", "b64")):
@@ -245,27 +322,38 @@ class TokenService:
         return header
 
     def verify_signature(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
-        """Check the ES256 signature under our key named by ``kid``; return the payload.
+        """Check the signature under our key named by ``kid``; return the payload.
 
-        The algorithm is ours to choose, not the token's: anything but ES256
-        (``none``, HS256 "signed" with our public key, ...) is refused.
+        The algorithm is ours to choose, not the token's: anything but
+        ``self.algorithm`` (``none``, HS256 "signed" with our public key,
+        ...) is refused.
+
+        The check itself is remembered for the exact token string and the
+        key it verified under: the algorithm and the key (still ours, not
+        rotated out) are judged on every request, the cryptography only once.
         """
-        if header.get("alg") != ALGORITHM:
-            raise errors.invalid_token("The access token is not signed with ES256.")
+        algorithm = self.algorithm.name
+        if header.get("alg") != algorithm:
+            raise errors.invalid_token(f"The access token is not signed with {algorithm}.")
         key = self.key_for(header)
+        remembered = self.verified.get(token)
+        if remembered is not None and (remembered.key is key or remembered.key == key):
+            payload: dict[str, Any] = json.loads(remembered.payload_json)
+            return payload
         try:
-            verified = jwt.PyJWS().decode_complete(token, key=key, algorithms=[ALGORITHM])
-            signature: bytes = verified["signature"]
-            if int.from_bytes(signature[32:], "big") > _P256_ORDER // 2:
-                raise jwt.InvalidSignatureError("high-s signature")
+            verified = jwt.PyJWS().decode_complete(token, key=key, algorithms=[algorithm])
+            if not self.algorithm.acceptable(verified["signature"]):
+                raise jwt.InvalidSignatureError("not the signature form we issue (high-s ES256)")
             claims = json.loads(verified["payload"])
         except (jwt.PyJWTError, ValueError):
             raise errors.invalid_token("The access token's signature is invalid.") from None
         if not isinstance(claims, dict):
             raise errors.invalid_token("The access token's payload is not a JSON object.")
+        header_json = _b64url_decode(token.split(".", 1)[0])
+        self.verified.put(token, VerifiedToken(key, header_json, verified["payload"]))
         return claims
 
-    def key_for(self, header: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+    def key_for(self, header: dict[str, Any]) -> Any:
         """Our public key named by the header's ``kid``; an unknown ``kid`` is refused."""
         kid = header.get("kid")
         for key in self.keys:

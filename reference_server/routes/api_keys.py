@@ -10,17 +10,18 @@ from starlette.responses import Response
 
 from .. import errors
 from ..clock import parse_timestamp
+from ..keys import ApiKeyRecord
 from ..models import CreateApiKeyBody
-from ..principals import identify
-from .common import no_content, no_store, parts_of
+from ..parts import Parts
+from ..principals import UserPrincipal
+from .common import UserCaller, no_content, no_store, parts_of
 
 router = APIRouter()
 
 
 @router.post("/api-keys")
-async def create_api_key(request: Request) -> Response:
+async def create_api_key(request: Request, caller: UserCaller) -> Response:
     parts = parts_of(request)
-    caller = parts.policy.require_user(identify(parts, request))
     body = await parts.bodies.parse(request, CreateApiKeyBody)
     expires_at = None
     if body.expiresAt is not None:
@@ -43,30 +44,28 @@ async def create_api_key(request: Request) -> Response:
 
 
 @router.get("/api-keys")
-async def list_api_keys(request: Request) -> dict[str, Any]:
+async def list_api_keys(request: Request, caller: UserCaller) -> dict[str, Any]:
     parts = parts_of(request)
-    caller = parts.policy.require_user(identify(parts, request))
     return {"data": [parts.keys.describe(r, "list") for r in parts.keys.list(caller.organization_id)]}
 
 
 @router.get("/api-keys/{key_id}")
-async def get_api_key(key_id: str, request: Request) -> dict[str, Any]:
+async def get_api_key(key_id: str, request: Request, caller: UserCaller) -> dict[str, Any]:
     parts = parts_of(request)
-    caller = parts.policy.require_user(identify(parts, request))
-    record = parts.keys.get(key_id)
-    if record is None:
-        raise errors.not_found("API key")
-    parts.policy.ensure_key_visible(caller, record)
-    return parts.keys.describe(record, "get")
+    return parts.keys.describe(_visible_key(parts, caller, key_id), "get")
 
 
 @router.delete("/api-keys/{key_id}")
-async def revoke_api_key(key_id: str, request: Request) -> Response:
+async def revoke_api_key(key_id: str, request: Request, caller: UserCaller) -> Response:
     parts = parts_of(request)
-    caller = parts.policy.require_user(identify(parts, request))
+    parts.keys.revoke(_visible_key(parts, caller, key_id).id)
+    return no_content()
+
+
+def _visible_key(parts: Parts, caller: UserPrincipal, key_id: str) -> ApiKeyRecord:
+    """The key ``key_id`` of the caller's organization; 404 alike for unknown and foreign keys."""
     record = parts.keys.get(key_id)
     if record is None:
         raise errors.not_found("API key")
     parts.policy.ensure_key_visible(caller, record)
-    parts.keys.revoke(record.id)
-    return no_content()
+    return record

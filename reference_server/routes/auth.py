@@ -9,8 +9,7 @@ from starlette.responses import Response
 
 from .. import errors
 from ..models import LoginBody, RefreshBody
-from ..principals import identify
-from .common import counted_as_login_failure, no_content, no_store, parts_of
+from .common import UserCaller, counted_as_login_failure, no_content, no_store, parts_of
 
 router = APIRouter()
 
@@ -41,9 +40,8 @@ async def refresh(request: Request) -> Response:
 
 
 @router.post("/auth/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, caller: UserCaller) -> Response:
     parts = parts_of(request)
-    caller = parts.policy.require_user(identify(parts, request))
     body = await parts.bodies.parse(request, RefreshBody)
     parts.tokens.logout(caller.user.id, body.refreshToken)
     return no_content()

@@ -8,16 +8,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from .. import errors
-from ..principals import KeyPrincipal, identify
-from .common import parts_of
+from ..principals import KeyPrincipal
+from .common import Caller, parts_of
 
 router = APIRouter()
 
 
 @router.get("/me")
-async def me(request: Request) -> dict[str, Any]:
+async def me(principal: Caller) -> dict[str, Any]:
     """The universal authenticated probe: any valid token or key may ask who it is."""
-    principal = identify(parts_of(request), request)
     if isinstance(principal, KeyPrincipal):
         return {
             "type": "api_key",
@@ -36,9 +35,8 @@ async def me(request: Request) -> dict[str, Any]:
 
 
 @router.get("/organization")
-async def organization(request: Request) -> dict[str, Any]:
+async def organization(request: Request, principal: Caller) -> dict[str, Any]:
     parts = parts_of(request)
-    principal = identify(parts, request)
     parts.policy.require_scope(principal, "organization:read")
     org = parts.accounts.organization(principal.organization_id)
     if org is None:

@@ -10,25 +10,23 @@ from starlette.responses import JSONResponse, Response
 
 from .. import errors
 from ..models import CreateProjectBody
-from ..principals import Principal, identify
+from ..principals import Principal
 from ..projects import Project
-from .common import no_content, parts_of
+from .common import Caller, no_content, parts_of
 
 router = APIRouter()
 
 
 @router.get("/projects")
-async def list_projects(request: Request) -> dict[str, Any]:
+async def list_projects(request: Request, principal: Caller) -> dict[str, Any]:
     parts = parts_of(request)
-    principal = identify(parts, request)
     parts.policy.require_scope(principal, "projects:read")
     return {"data": [p.body() for p in parts.projects.list(principal.organization_id)]}
 
 
 @router.post("/projects")
-async def create_project(request: Request) -> Response:
+async def create_project(request: Request, principal: Caller) -> Response:
     parts = parts_of(request)
-    principal = identify(parts, request)
     parts.policy.require_scope(principal, "projects:write")
     body = await parts.bodies.parse(request, CreateProjectBody)
     project = parts.projects.create(principal.organization_id, body.name)
@@ -36,17 +34,15 @@ async def create_project(request: Request) -> Response:
 
 
 @router.get("/projects/{project_id}")
-async def get_project(project_id: str, request: Request) -> dict[str, Any]:
+async def get_project(project_id: str, request: Request, principal: Caller) -> dict[str, Any]:
     parts = parts_of(request)
-    principal = identify(parts, request)
     parts.policy.require_scope(principal, "projects:read")
     return _visible_project(request, principal, project_id).body()
 
 
 @router.delete("/projects/{project_id}")
-async def delete_project(project_id: str, request: Request) -> Response:
+async def delete_project(project_id: str, request: Request, principal: Caller) -> Response:
     parts = parts_of(request)
-    principal = identify(parts, request)
     parts.policy.require_scope(principal, "projects:write")
     parts.projects.delete(_visible_project(request, principal, project_id).id)
     return no_content()

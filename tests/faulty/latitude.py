@@ -13,9 +13,7 @@ faulty variants.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import json
 import secrets
 import threading
@@ -24,15 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bsk_conformance.reference_server import errors
 from bsk_conformance.reference_server.bodies import BodyParser
 from bsk_conformance.reference_server.principals import CredentialReader, Credentials
 from bsk_conformance.reference_server.throttle import LoginThrottle
-from bsk_conformance.reference_server.tokens import TokenService
+from bsk_conformance.reference_server.tokens import SignatureAlgorithm, TokenService
 from bsk_conformance.reference_server.two_factor import TwoFactor
 from tests.faulty.variant import AppFactory, swap
 from tests.faulty.variants.jwt_attacks import HighSAccepted
@@ -76,74 +72,21 @@ def _with_settings(**changes: Any) -> AppFactory:
 # -- EdDSA instead of ES256 ----------------------------------------------------------
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class EdDSA(SignatureAlgorithm):
+    """Ed25519 (RFC 8037): the JWKS an OKP key, whose thumbprint covers crv, kty and x."""
 
+    name = "EdDSA"
+    key_type = Ed25519PrivateKey
+    thumbprint_members = ("crv", "kty", "x")
 
-@dataclass(frozen=True)
-class Ed25519Key:
-    kid: str
-    private_key: Ed25519PrivateKey
-
-    @classmethod
-    def generate(cls) -> Ed25519Key:
-        return cls.from_private_key(Ed25519PrivateKey.generate())
-
-    @classmethod
-    def from_private_key(cls, private_key: Ed25519PrivateKey) -> Ed25519Key:
-        raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        # RFC 7638 thumbprint of an OKP key: crv, kty, x
-        canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}, separators=(",", ":"))
-        return cls(_b64url(hashlib.sha256(canonical.encode()).digest()), private_key)
-
-    @property
-    def public_key(self) -> Ed25519PublicKey:
-        return self.private_key.public_key()
-
-    def jwk(self) -> dict[str, Any]:
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": self.kid, "use": "sig", "alg": "EdDSA"}
+    def generate(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.generate()
 
 
 class EdDSATokens(TokenService):
-    """Access tokens signed with Ed25519 (RFC 8037), the JWKS an OKP key."""
+    """Access tokens signed with Ed25519: only the algorithm differs from the honest service."""
 
-    def _load_or_create_keys(self) -> list[Ed25519Key]:  # type: ignore[override]
-        rows = self.store.query("SELECT private_key_pem FROM signing_keys ORDER BY created_at, kid")
-        keys = []
-        for row in rows:
-            private = serialization.load_pem_private_key(row["private_key_pem"].encode(), password=None)
-            # Parts.build made the honest service first, which stored an ES256 key: not ours
-            if isinstance(private, Ed25519PrivateKey):
-                keys.append(Ed25519Key.from_private_key(private))
-        if not keys:
-            key = Ed25519Key.generate()
-            pem = key.private_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ).decode("ascii")
-            self.store.execute(
-                "INSERT INTO signing_keys (kid, private_key_pem, created_at) VALUES (?, ?, ?)",
-                (key.kid, pem, self.clock.now()),
-            )
-            keys.append(key)
-        return keys
-
-    def sign(self, claims: dict[str, Any]) -> str:
-        key = self.signing_key
-        return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
-
-    def verify_signature(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
-        if header.get("alg") != "EdDSA":
-            raise errors.invalid_token("The access token is not signed with EdDSA.")
-        key = self.key_for(header)
-        try:
-            verified = jwt.PyJWS().decode_complete(token, key=key, algorithms=["EdDSA"])
-            claims = json.loads(verified["payload"])
-        except (jwt.PyJWTError, ValueError):
-            raise errors.invalid_token("The access token's signature is invalid.") from None
-        if not isinstance(claims, dict):
-            raise errors.invalid_token("The access token's payload is not a JSON object.")
-        return claims
+    algorithm = EdDSA()
 
 
 # -- tokenType instead of typ ---------------------------------------------------------
@@ -384,6 +327,11 @@ def throttle_without_reset(threshold: int, window: float) -> AppFactory:
     return factory
 
 
+def answers_rewritten(name: str, takes: str, **rewrites: Any) -> Latitude:
+    """A latitude in the form of the answers alone: the honest server, each answer rewritten (see `rewritten`)."""
+    return Latitude(name=name, takes=takes, factory=rewritten(**rewrites))
+
+
 LATITUDES = [
     Latitude(
         name="latitude_path_prefix",
@@ -418,22 +366,23 @@ LATITUDES = [
         factory=no_openapi,
         areas=("fuzz",),
     ),
-    Latitude(
-        name="latitude_upper_case_header_names",
-        takes="HTTP header name case: every response header name in upper case (the reference sends lower case)",
-        factory=rewritten(headers=upper_case_names),
+    answers_rewritten(
+        "latitude_upper_case_header_names",
+        "HTTP header name case: every response header name in upper case (the reference sends lower case)",
+        headers=upper_case_names,
     ),
-    Latitude(
-        name="latitude_extra_fields",
-        takes="extra fields in every answer's body (request ids, revokedAt, a version), in objects in lists too",
+    answers_rewritten(
+        "latitude_extra_fields",
+        "extra fields in every answer's body (request ids, revokedAt, a version), in objects in lists too",
         # the OpenAPI description is a document of its own schema, not an API answer: a
         # vendor adding request ids to its answers does not add them to its path items
-        factory=rewritten(body=with_extra_fields, untouched=("/openapi.json",)),
+        body=with_extra_fields,
+        untouched=("/openapi.json",),
     ),
-    Latitude(
-        name="latitude_another_order",
-        takes="list order and field order: every list and every object's fields reversed",
-        factory=rewritten(body=in_another_order),
+    answers_rewritten(
+        "latitude_another_order",
+        "list order and field order: every list and every object's fields reversed",
+        body=in_another_order,
     ),
     Latitude(
         name="latitude_oversized_body_413",

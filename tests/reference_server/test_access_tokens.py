@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bsk_conformance.reference_server.tokens import _P256_ORDER, low_s
+from bsk_conformance.reference_server.tokens import _P256_ORDER, SigningKey, low_s
+from bsk_conformance.reference_server.verified_tokens import VerifiedToken, VerifiedTokens
 
 from .conftest import ALICE, T0, Api
 
@@ -224,3 +225,74 @@ def test_user_identity_at_me(api: Api) -> None:
     body = api.http.get("/me", headers=api.bearer()).json()
     assert body == {"type": "user", "userId": "usr_alice", "email": ALICE["email"],
                     "organizationId": "org_acme", "twoFactorEnabled": False}
+
+
+class TestRememberedVerification:
+    """A token whose signature verified once is remembered (reference_server/verified_tokens.py);
+    each test uses a token once so that it is remembered, then shows the rule still holds."""
+
+    def remembered(self, api: Api, token: str) -> str:
+        assert me(api, token).status_code in (200, 401)
+        assert api.parts.tokens.verified.get(token) is not None, "the token should be remembered by now"
+        return token
+
+    def test_a_remembered_token_still_expires(self, api: Api) -> None:
+        token = api.tokens()["accessToken"]
+        assert me(api, self.remembered(api, token)).status_code == 200
+        api.clock.advance(900)
+        assert_refused(me(api, token))
+
+    def test_a_remembered_token_with_a_future_nbf_waits_for_it(self, api: Api) -> None:
+        token = self.remembered(api, forge(api, good_claims(nbf=int(T0) + 60)))
+        assert_refused(me(api, token))
+        api.clock.advance(60)
+        assert me(api, token).status_code == 200
+
+    def test_a_remembered_refresh_typed_token_is_still_no_access_token(self, api: Api) -> None:
+        token = self.remembered(api, forge(api, good_claims(typ="refresh")))
+        assert_refused(me(api, token))
+
+    def test_a_remembered_token_whose_key_was_rotated_out_is_refused(self, api: Api) -> None:
+        token = self.remembered(api, api.tokens()["accessToken"])
+        api.parts.tokens.keys = [SigningKey.generate()]
+        assert_refused(me(api, token))
+
+    def test_a_remembered_token_of_a_user_who_left_the_organization_is_refused(self, api: Api) -> None:
+        """The user is looked up on every request, not remembered with the signature."""
+        token = self.remembered(api, api.tokens()["accessToken"])
+        api.parts.store.execute("UPDATE users SET organization_id = ? WHERE id = ?", ("org_globex", "usr_alice"))
+        assert_refused(me(api, token))
+
+    def test_the_high_s_twin_of_a_remembered_token_is_refused(self, api: Api) -> None:
+        token = self.remembered(api, api.tokens()["accessToken"])
+        signing_input, signature = token.rsplit(".", 1)
+        raw = unb64(signature)
+        twin = raw[:32] + (_P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+        assert_refused(me(api, f"{signing_input}.{b64(twin)}"))
+
+    def test_claims_handed_out_are_fresh_copies(self, api: Api) -> None:
+        """A variant may change the claims it is given (tests/faulty: NoJti): the memory must not change."""
+        tokens = api.parts.tokens
+        token = self.remembered(api, api.tokens()["accessToken"])
+        first = tokens.verify_signature(token, tokens.read_header(token))
+        first["sub"] = "usr_mallory"
+        tokens.read_header(token)["alg"] = "none"
+        assert tokens.verify_signature(token, tokens.read_header(token))["sub"] == "usr_alice"
+
+    def test_forged_tokens_are_not_remembered(self, api: Api) -> None:
+        token = api.tokens()["accessToken"]
+        header, payload, _ = token.split(".")
+        forged = f"{header}.{payload}.{b64(bytes(64))}"
+        assert_refused(me(api, forged))
+        assert api.parts.tokens.verified.get(forged) is None
+
+
+def test_the_verified_token_memory_is_bounded_and_least_recently_used_first() -> None:
+    memory = VerifiedTokens(size=2)
+    entries = {name: VerifiedToken(key=name, header_json=b"{}", payload_json=b"{}") for name in "abc"}
+    memory.put("a", entries["a"])
+    memory.put("b", entries["b"])
+    assert memory.get("a") is entries["a"]  # a is now the most recently used
+    memory.put("c", entries["c"])
+    assert len(memory) == 2
+    assert memory.get("b") is None and memory.get("a") is entries["a"] and memory.get("c") is entries["c"]
