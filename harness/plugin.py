@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bsk_conformance import CONTRACT_VERSION, __version__
+from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance import suites as suites_package
 from bsk_conformance.harness.clock import MODES
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
@@ -40,6 +40,7 @@ from bsk_conformance.harness.transport import (
     ssl_context,
 )
 from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, NotVerified, exit_code
+from bsk_conformance.reports.vocabulary import LEVELS
 
 pytest_plugins = ["bsk_conformance.harness.fixtures"]
 
@@ -452,7 +453,7 @@ def _print_catalogue(config: pytest.Config, catalogue: Catalogue, coverage: dict
         columns = f"{requirement.id:<13} {requirement.level:<6} {requirement.section:<3} {checks:>6}"
         write(f"{columns}  {requirement.title}{where}")
     uncovered = [r.id for r in active if not coverage.get(r.id)]
-    by_level = {level: sum(1 for r in active if r.level == level) for level in ("MUST", "SHOULD", "MAY")}
+    by_level = {level: sum(1 for r in active if r.level == level) for level in LEVELS}
     write(
         f"{len(active)} requirements ({', '.join(f'{n} {lvl}' for lvl, n in by_level.items())}); "
         f"{sum(len(v) for v in coverage.values())} checks; "
@@ -563,7 +564,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not report_dir.is_absolute():
         report_dir = Path(config.invocation_params.dir) / report_dir
     try:
-        state.report_paths = _write_reports(result, report_dir)
+        state.report_paths = reports.write_reports(result, report_dir)
     except Exception as exc:  # a verdict nobody can read is no verdict: say so and fail the run
         state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
         session.exitstatus = EXIT_INCOMPLETE
@@ -580,16 +581,6 @@ def _fingerprint(state: RunState) -> dict | None:
     return fingerprint or None
 
 
-def _write_reports(result: dict, report_dir: Path) -> dict[str, Path]:
-    try:
-        from bsk_conformance.reports import write_reports
-    except ImportError:  # the report writers are optional for the plugin's own tests
-        from bsk_conformance.harness.results import write_json_report
-
-        return write_json_report(result, report_dir)
-    return write_reports(result, report_dir)
-
-
 def _in_process_clock_name(mode: str) -> str:
     return {"auto": "frozen", "control": "control", "real": "real", "off": "off"}[mode]
 
@@ -598,14 +589,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash.get(state_key, None)
     if state is None or state.result is None:
         return
-    try:
-        from bsk_conformance.reports import terminal_summary
-    except ImportError:
-        from bsk_conformance.harness.results import terminal_lines as terminal_summary
     terminalreporter.section("bsk-conformance")
     if state.report_error:
         terminalreporter.write_line(f"bsk-conformance: {state.report_error}", red=True)
-    for line in terminal_summary(state.result, state.report_paths):
+    for line in reports.terminal_summary(state.result, state.report_paths):
         terminalreporter.write_line(line)
 
 

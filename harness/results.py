@@ -3,12 +3,8 @@ schema-v1 result that every report is written from."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +19,7 @@ from bsk_conformance.harness.verdicts import (
     requirement_status,
 )
 from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
+from bsk_conformance.reports.vocabulary import section_key
 
 MESSAGE_CAP = 4000
 # when several phases of one check disagree, the worst decides
@@ -125,7 +122,7 @@ def build_result(
     for check in checks:
         by_requirement[check["requirement"]].append(check)
     requirements = []
-    for requirement in sorted(catalogue.active(), key=lambda r: (_section_key(r.section), r.id)):
+    for requirement in sorted(catalogue.active(), key=lambda r: (section_key(r.section), r.id)):
         own = sorted(by_requirement.get(requirement.id, []), key=lambda c: c["nodeid"])
         status = requirement_status(requirement.level, [c["outcome"] for c in own])
         requirements.append(
@@ -168,11 +165,6 @@ def build_result(
     return result
 
 
-def _section_key(section: str) -> tuple[int, str]:
-    head = section.split(".")[0]
-    return (int(head) if head.isdigit() else 99, section)
-
-
 def _reason(status: str, checks: list[dict]) -> str | None:
     if status == "skipped":
         return "not run: left out by selection"
@@ -181,25 +173,3 @@ def _reason(status: str, checks: list[dict]) -> str | None:
         return None
     reasons = list(dict.fromkeys(c["message"] or "" for c in checks if c["outcome"] == wanted))
     return "; ".join(r.splitlines()[0] for r in reasons if r) or None
-
-
-def write_json_report(result: dict, report_dir: Path) -> dict[str, Path]:
-    """Fallback writer (JSON only) for when the `reports` package is absent."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / "conformance.json"
-    fd, temporary = tempfile.mkstemp(dir=report_dir, prefix=".conformance.", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(result, handle, indent=2)
-    os.replace(temporary, path)
-    return {"json": path}
-
-
-def terminal_lines(result: dict, paths: dict[str, Path]) -> list[str]:
-    summary = result["summary"]
-    failed = [r["id"] for r in result["requirements"] if r["status"] == "failed"]
-    lines = [", ".join(f"{v} {k}" for k, v in summary.items())]
-    if failed:
-        lines.append("failed MUST: " + ", ".join(failed))
-    lines += [f"{kind} report: {path}" for kind, path in paths.items()]
-    lines.append(f"verdict: {result['verdict'].upper()}")
-    return lines
