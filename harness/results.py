@@ -1,10 +1,13 @@
 """From pytest's phases to check records, and from check records to the
-schema-v1 result that every report is written from."""
+schema-v1 result that every report is written from (with the facts it
+records about the run: what was certified, the harness's commit), and the
+redaction of pytest's own report of a check."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ import pytest
 
 from bsk_conformance.harness.evidence import Redactor
 from bsk_conformance.harness.requirements import Catalogue
+from bsk_conformance.harness.state import OpenedTarget
 from bsk_conformance.harness.verdicts import (
     CleanupFailed,
     NotVerified,
@@ -173,3 +177,36 @@ def _reason(status: str, checks: list[dict]) -> str | None:
         return None
     reasons = list(dict.fromkeys(c["message"] or "" for c in checks if c["outcome"] == wanted))
     return "; ".join(r.splitlines()[0] for r in reasons if r) or None
+
+
+def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """Nothing secret reaches the terminal or JUnit: pytest's assertion
+    rewriting would otherwise print the locals (tokens and all)."""
+    if report.longrepr is None:
+        return
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno, message = report.longrepr
+        report.longrepr = (path, lineno, redactor.text(str(message)))
+    else:
+        report.longrepr = redactor.text(str(report.longrepr))
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
+def certified_fingerprint(service: OpenedTarget | None, tls: dict | None) -> dict | None:
+    """What exactly was certified: the preflight's JWKS digest and Server
+    header, with the TLS facts of the connection."""
+    fingerprint = dict(service.fingerprint or {}) if service is not None else {}
+    fingerprint.update(tls or {})
+    return fingerprint or None
+
+
+def git_commit() -> str | None:
+    """The harness checkout's commit, when it runs from one."""
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            return (head.parent / ref[5:]).read_text().strip()[:12]
+        return ref[:12]
+    except OSError:
+        return None
