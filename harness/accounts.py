@@ -10,7 +10,7 @@ from __future__ import annotations
 from bsk_conformance.harness.expect import describe, expect, expect_json_object, expect_status
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.session import TwoFactorRegistry, UserSession
-from bsk_conformance.harness.verdicts import CleanupFailed
+from bsk_conformance.harness.verdicts import CleanupFailed, PreconditionFailed
 
 __all__ = ["disable_two_factor", "enable_two_factor", "login", "organization_of"]
 
@@ -27,7 +27,9 @@ def enable_two_factor(registry: TwoFactorRegistry, account: Account) -> str:
     setup = session.post("/auth/2fa/setup")
     expect_status(setup, 200, context=f"POST /auth/2fa/setup for {account.email}")
     secret = expect_json_object(setup, "2FA setup answer").get("secret")
-    expect(isinstance(secret, str), "a secret string", "none", "2FA setup answer")
+    if not isinstance(secret, str):
+        # the step a check needs to reach its rule did not happen: not the rule's verdict
+        raise PreconditionFailed("the target's 2FA setup (POST /auth/2fa/setup) answered no secret", setup)
     registry.set(account, secret)  # registers it with the redactor too
     enable = session.post("/auth/2fa/enable", json={"code": registry.next_code(account, secret)})
     if enable.status_code != 204:
@@ -48,6 +50,7 @@ def disable_two_factor(
         raise CleanupFailed(f"the target refused to turn 2FA off again for {account.email}: {describe(response)}")
     expect_status(response, 204, context="POST /auth/2fa/disable with a current code")
     registry.set(account, None)
+    session.logout()
 
 
 def organization_of(session: UserSession) -> str:

@@ -36,12 +36,12 @@ from bsk_conformance.harness.expect import (
     header,
     json_body,
 )
-from bsk_conformance.harness.fixtures import TwoFactorAccount
 from bsk_conformance.harness.inprocess import InProcessServer
 from bsk_conformance.harness.profile import Account, Profile
 from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.timestamps import format_rfc3339, is_rfc3339_utc, parse_rfc3339
+from bsk_conformance.harness.two_factor import TwoFactorAccount
 from bsk_conformance.harness.verdicts import CheckFailed, CleanupFailed, NotVerified, PreconditionFailed, not_verified
 
 #: `@requirement("BSK-TOK-004")`: the catalogue ID a check shows (fixtures/requirements/*.toml)

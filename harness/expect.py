@@ -12,22 +12,11 @@ from typing import Any
 
 import httpx
 
+from bsk_conformance.harness.quoting import describe
 from bsk_conformance.harness.verdicts import CheckFailed
 
-_BODY_QUOTE = 300
-
-
-def describe(response: httpx.Response) -> str:
-    """`HTTP 401 {"error": "invalid_token", ...}`, shortened."""
-    body = response.text.strip().replace("\n", " ")
-    if len(body) > _BODY_QUOTE:
-        body = body[:_BODY_QUOTE] + "…"
-    shown = f"HTTP {response.status_code}" + (f" {body}" if body else "")
-    if 300 <= response.status_code < 400:
-        # a redirect is never followed; where it pointed is part of the finding
-        location = getattr(response, "shown_location", None) or response.headers.get("location")
-        shown += f" (redirect to {location}, not followed)" if location else " (redirect without a Location)"
-    return shown
+# describe() lives in quoting.py (verdicts.py needs it too, and expect imports verdicts);
+# it stays importable from here
 
 
 def fail(expected: str, observed: str, context: str | None = None) -> None:

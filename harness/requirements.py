@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-LEVELS = ("MUST", "SHOULD", "MAY")
-# where a requirement can be shown at all: "any" target; "in-process" (the bundled
-# server's database and logs); "live-or-in-process" (a rule of live deployments,
-# which the in-process run shows by deploying the server build live)
-VERIFIABLE = ("any", "in-process", "live-or-in-process")
-NEEDS = ("clock", "second-account", "in-process", "two-factor", "live")
+# the catalogue's words (levels, verifiable, needs) are the reports' words too
+from bsk_conformance.reports.vocabulary import LEVELS, NEEDS, VERIFIABLE
+
 ID_PATTERN = re.compile(r"^BSK-[A-Z]+-\d{3}$")
 _FIELDS = {"id", "level", "section", "title", "sentence", "verifiable", "needs", "withdrawn"}
 

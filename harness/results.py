@@ -1,11 +1,10 @@
 """From pytest's phases to check records, and from check records to the
-schema-v1 result that every report is written from."""
+schema-v1 result that every report is written from (with the facts it
+records about the run: what was certified, the harness's commit), and the
+redaction of pytest's own report of a check."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from bsk_conformance.harness.evidence import Redactor
 from bsk_conformance.harness.requirements import Catalogue
+from bsk_conformance.harness.state import OpenedTarget
 from bsk_conformance.harness.verdicts import (
     CleanupFailed,
     NotVerified,
@@ -23,6 +23,7 @@ from bsk_conformance.harness.verdicts import (
     requirement_status,
 )
 from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
+from bsk_conformance.reports.vocabulary import section_key
 
 MESSAGE_CAP = 4000
 # when several phases of one check disagree, the worst decides
@@ -125,7 +126,7 @@ def build_result(
     for check in checks:
         by_requirement[check["requirement"]].append(check)
     requirements = []
-    for requirement in sorted(catalogue.active(), key=lambda r: (_section_key(r.section), r.id)):
+    for requirement in sorted(catalogue.active(), key=lambda r: (section_key(r.section), r.id)):
         own = sorted(by_requirement.get(requirement.id, []), key=lambda c: c["nodeid"])
         status = requirement_status(requirement.level, [c["outcome"] for c in own])
         requirements.append(
@@ -168,11 +169,6 @@ def build_result(
     return result
 
 
-def _section_key(section: str) -> tuple[int, str]:
-    head = section.split(".")[0]
-    return (int(head) if head.isdigit() else 99, section)
-
-
 def _reason(status: str, checks: list[dict]) -> str | None:
     if status == "skipped":
         return "not run: left out by selection"
@@ -183,23 +179,34 @@ def _reason(status: str, checks: list[dict]) -> str | None:
     return "; ".join(r.splitlines()[0] for r in reasons if r) or None
 
 
-def write_json_report(result: dict, report_dir: Path) -> dict[str, Path]:
-    """Fallback writer (JSON only) for when the `reports` package is absent."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    path = report_dir / "conformance.json"
-    fd, temporary = tempfile.mkstemp(dir=report_dir, prefix=".conformance.", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(result, handle, indent=2)
-    os.replace(temporary, path)
-    return {"json": path}
+def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
+    """Nothing secret reaches the terminal or JUnit: pytest's assertion
+    rewriting would otherwise print the locals (tokens and all)."""
+    if report.longrepr is None:
+        return
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno, message = report.longrepr
+        report.longrepr = (path, lineno, redactor.text(str(message)))
+    else:
+        report.longrepr = redactor.text(str(report.longrepr))
+    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
-def terminal_lines(result: dict, paths: dict[str, Path]) -> list[str]:
-    summary = result["summary"]
-    failed = [r["id"] for r in result["requirements"] if r["status"] == "failed"]
-    lines = [", ".join(f"{v} {k}" for k, v in summary.items())]
-    if failed:
-        lines.append("failed MUST: " + ", ".join(failed))
-    lines += [f"{kind} report: {path}" for kind, path in paths.items()]
-    lines.append(f"verdict: {result['verdict'].upper()}")
-    return lines
+def certified_fingerprint(service: OpenedTarget | None, tls: dict | None) -> dict | None:
+    """What exactly was certified: the preflight's JWKS digest and Server
+    header, with the TLS facts of the connection."""
+    fingerprint = dict(service.fingerprint or {}) if service is not None else {}
+    fingerprint.update(tls or {})
+    return fingerprint or None
+
+
+def git_commit() -> str | None:
+    """The harness checkout's commit, when it runs from one."""
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            return (head.parent / ref[5:]).read_text().strip()[:12]
+        return ref[:12]
+    except OSError:
+        return None

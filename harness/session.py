@@ -14,12 +14,12 @@ import pyotp
 from bsk_conformance.harness.contract import TOTP_STEP
 from bsk_conformance.harness.expect import describe, expect_json_object, expect_status, fail
 from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.target import Target, Verbs
 from bsk_conformance.harness.verdicts import CleanupFailed
 
 
 @dataclass
-class UserSession:
+class UserSession(Verbs):
     """A user logged in with a bearer token (contract §3 `/auth/login`)."""
 
     target: Target
@@ -30,15 +30,6 @@ class UserSession:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.target.request(method, path, bearer=self.access_token, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", path, **kwargs)
 
     def logout(self) -> httpx.Response:
         return self.post("/auth/logout", json={"refreshToken": self.refresh_token})
@@ -52,6 +43,16 @@ def session_from_login(target: Target, account: Account, response: httpx.Respons
     if not isinstance(access, str) or not isinstance(refresh, str):
         fail("accessToken and refreshToken strings", describe(response), f"login as {account.email}")
     return UserSession(target, account, access, refresh, body)
+
+
+def logged_in(registry: TwoFactorRegistry, account: Account) -> Iterator[UserSession]:
+    """A fixture's life of a login: the session, then a logout."""
+    session = registry.login(account)
+    yield session
+    try:
+        session.logout()  # best effort: a clock moved past the token's life makes this a 401
+    except Exception:
+        pass
 
 
 class TwoFactorRegistry:

@@ -27,7 +27,24 @@ class Capabilities:
     organizations: dict[str, str] = field(default_factory=dict)
 
 
-class Target:
+class Verbs:
+    """`get`, `post` and `delete` over a class's `request`: the target's raw
+    requests and a logged-in session's bearer requests read the same."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        raise NotImplementedError
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+class Target(Verbs):
     """A BSK API under test, reached through a recording httpx client.
 
     Paths are relative to the base URL, which may carry a path prefix
@@ -116,15 +133,6 @@ class Target:
         elif content is not None:
             kwargs["content"] = content
         return self.client.request(method, path.lstrip("/"), **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", path, **kwargs)
 
     # -- the contract's flows -----------------------------------------------
 

@@ -15,10 +15,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-# The folding rules are shared with `bsk-conformance verify`, which recomputes a
-# bundled report's statuses and verdict; they live in the report package, which
-# never imports the harness.
+from bsk_conformance.harness.quoting import describe
+
+# The words (outcomes, statuses) and the folding rules are shared with the
+# reports and `bsk-conformance verify`, which recomputes a bundled report's
+# statuses and verdict; they live in the report package, which never imports
+# the harness.
 from bsk_conformance.reports.verdict_rules import requirement_status, run_verdict
+from bsk_conformance.reports.vocabulary import CHECK_OUTCOMES, STATUSES
 
 __all__ = [
     "CHECK_OUTCOMES",
@@ -30,9 +34,6 @@ __all__ = [
     "requirement_status",
     "run_verdict",
 ]
-
-CHECK_OUTCOMES = ("passed", "failed", "not_verified", "skipped", "error")
-STATUSES = ("passed", "failed", "warning", "not_verified", "skipped", "error")
 
 # Exit codes (README, "Exit codes").
 EXIT_CONFORMANT = 0
@@ -54,8 +55,6 @@ class PreconditionFailed(Exception):
 
     def __init__(self, message: str, response: httpx.Response | None = None) -> None:
         if response is not None:
-            from bsk_conformance.harness.expect import describe  # expect imports this module
-
             message = f"{message}: {describe(response)}"
         super().__init__(message)
         self.response = response

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import model
+from . import vocabulary
 
 #: How bad a status is; a higher rank in NEW than in OLD is a regression.
 RANK: dict[str, int] = {"passed": 0, "warning": 1, "not_verified": 2, "skipped": 2, "error": 2, "failed": 3}
@@ -77,7 +77,7 @@ def _index(result: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 def _sort_key(change: Change) -> tuple[Any, ...]:
-    return (model.level_rank(change.level), model.section_key(change.section), change.id)
+    return (vocabulary.level_rank(change.level), vocabulary.section_key(change.section), change.id)
 
 
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> Diff:
@@ -114,7 +114,7 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> Diff:
 
 
 def _status(word: str | None) -> str:
-    return "(absent)" if word is None else model.STATUS_LABELS.get(word, word)
+    return "(absent)" if word is None else vocabulary.STATUS_LABELS.get(word, word)
 
 
 def format_text(diff: Diff, old_name: str, new_name: str) -> list[str]:
@@ -138,8 +138,8 @@ def format_text(diff: Diff, old_name: str, new_name: str) -> list[str]:
         for c in changes:
             lines.append(f"  {c.id:<14} {c.level:<6} §{c.section:<4} {_status(c.old)} -> {_status(c.new)}   {c.title}")
     unchanged = ", ".join(
-        f"{n} {model.STATUS_LABELS.get(s, s)}"
-        for s, n in sorted(diff.unchanged.items(), key=lambda i: model.status_rank(i[0]))
+        f"{n} {vocabulary.STATUS_LABELS.get(s, s)}"
+        for s, n in sorted(diff.unchanged.items(), key=lambda i: vocabulary.status_rank(i[0]))
     )
     lines.append(f"Unchanged: {sum(diff.unchanged.values())}" + (f" ({unchanged})" if unchanged else ""))
     lines.append(

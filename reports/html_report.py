@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from . import model
+from . import model, vocabulary
 from .curl import MARKER
 from .transcripts import DEFAULT_BUDGET_BYTES, CheckEvidence, build_all, clip, visible
 
@@ -161,11 +161,11 @@ def _segments(counts: Mapping[str, int]) -> list[Segment]:
     total = sum(counts.values())
     segments: list[Segment] = []
     x = 0.0
-    for status in reversed(model.STATUSES):  # passed on the left, failed on the right
+    for status in reversed(vocabulary.STATUSES):  # passed on the left, failed on the right
         n = counts.get(status, 0)
         if n and total:
             width = 100.0 * n / total
-            segments.append(Segment(status, model.STATUS_LABELS[status], n, round(x, 3), round(width, 3)))
+            segments.append(Segment(status, vocabulary.STATUS_LABELS[status], n, round(x, 3), round(width, 3)))
             x += width
     return segments
 
@@ -184,10 +184,10 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
             anchor=anchor(str(req.get("id", r))),
             level=str(req.get("level", "")),
             section=_text(section, 40),
-            section_title=model.SECTION_TITLES.get(model.top_section(section), ""),
+            section_title=model.SECTION_TITLES.get(vocabulary.top_section(section), ""),
             title=_text(req.get("title"), min(500, text_cap)),
             status=str(req.get("status", "")),
-            status_label=model.STATUS_LABELS.get(str(req.get("status")), _text(req.get("status"), 40)),
+            status_label=vocabulary.STATUS_LABELS.get(str(req.get("status")), _text(req.get("status"), 40)),
             reason=_text(req.get("reason"), text_cap),
             sentence=_text(req.get("sentence"), text_cap),
             hints=model.verify_hints(req) if req.get("status") == "not_verified" else [],
@@ -198,7 +198,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
                 CheckView(
                     nodeid=_text(check.get("nodeid"), 1000),
                     outcome=outcome,
-                    outcome_label=model.STATUS_LABELS.get(outcome, _text(outcome, 40)),
+                    outcome_label=vocabulary.STATUS_LABELS.get(outcome, _text(outcome, 40)),
                     message=_text(check.get("message"), limits.message_bytes),
                     duration=_duration(check.get("durationSeconds")),
                     evidence=evidence[(r, c)],
@@ -210,19 +210,19 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
     status_counts = Counter(v.status for v in views)
     summary = result.get("summary") or {}
     cards = [
-        (status, model.STATUS_LABELS[status], summary.get(model.SUMMARY_KEYS[status], status_counts[status]))
-        for status in model.STATUSES
+        (status, vocabulary.STATUS_LABELS[status], summary.get(vocabulary.SUMMARY_KEYS[status], status_counts[status]))
+        for status in vocabulary.STATUSES
     ]
 
     by_level = []
-    for level in model.LEVELS:
+    for level in vocabulary.LEVELS:
         counts = Counter(v.status for v in views if v.level == level)
         if counts:
             by_level.append({"level": level, "total": sum(counts.values()), "counts": counts})
 
     sections: dict[str, Counter[str]] = {}
     for v in views:
-        sections.setdefault(model.top_section(v.section), Counter())[v.status] += 1
+        sections.setdefault(vocabulary.top_section(v.section), Counter())[v.status] += 1
     section_rows = [
         {
             "section": s,
@@ -231,7 +231,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
             "counts": counts,
             "segments": _segments(counts),
         }
-        for s, counts in sorted(sections.items(), key=lambda item: model.section_key(item[0]))
+        for s, counts in sorted(sections.items(), key=lambda item: vocabulary.section_key(item[0]))
     ]
 
     verdict = str(result.get("verdict", ""))
@@ -278,7 +278,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
         "meta": meta,
         "cards": cards,
         "total": len(views),
-        "statuses": [(s, model.STATUS_LABELS[s]) for s in model.STATUSES],
+        "statuses": [(s, vocabulary.STATUS_LABELS[s]) for s in vocabulary.STATUSES],
         "status_counts": status_counts,
         "by_level": by_level,
         "section_rows": section_rows,

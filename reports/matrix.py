@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from bsk_conformance import __version__
 
-from . import model
+from . import vocabulary
 from .files import write_atomic
 from .html_report import VERDICT_LABELS, _csp_hash, _environment, _segments, _static, _text, anchor
 
@@ -138,7 +138,7 @@ def build_matrix(entries: Sequence[Entry], output_dir: Path) -> dict[str, Any]:
             )
             row["statuses"][index] = requirement["status"]
             row["reasons"][index] = requirement.get("reason")
-    ordered = sorted(rows.values(), key=lambda r: (model.section_key(r["section"]), r["id"]))
+    ordered = sorted(rows.values(), key=lambda r: (vocabulary.section_key(r["section"]), r["id"]))
     for row in ordered:
         row["differs"] = len(set(row["statuses"])) > 1
     return {
@@ -170,7 +170,7 @@ def schema_problems(data: Any) -> list[str]:
 
 
 def _column(impl: Mapping[str, Any], index: int) -> dict[str, Any]:
-    counts = {status: impl["summary"][model.SUMMARY_KEYS[status]] for status in model.STATUSES}
+    counts = {status: impl["summary"][vocabulary.SUMMARY_KEYS[status]] for status in vocabulary.STATUSES}
     jwks = _text((impl.get("targetFingerprint") or {}).get("jwksSha256") or "not recorded", 80)
     return {
         "index": index,
@@ -178,7 +178,7 @@ def _column(impl: Mapping[str, Any], index: int) -> dict[str, Any]:
         "target": _text(impl["target"], 200),
         "verdict": impl["verdict"],
         "verdict_label": VERDICT_LABELS.get(impl["verdict"], impl["verdict"]),
-        "counts": [(s, model.STATUS_LABELS[s], counts[s]) for s in model.STATUSES if counts[s]],
+        "counts": [(s, vocabulary.STATUS_LABELS[s], counts[s]) for s in vocabulary.STATUSES if counts[s]],
         "total": sum(counts.values()),
         "segments": _segments(counts),
         "detail": impl["detail"],
@@ -197,7 +197,7 @@ def _cell(row: Mapping[str, Any], index: int, column: Mapping[str, Any]) -> dict
     if status is None:
         return {"status": "absent", "label": "—", "href": None, "title": f"{column['name']}: not in this run"}
     reason = _text(row["reasons"][index], 300)
-    title = f"{column['name']}: {row['id']} {model.STATUS_LABELS.get(status, status)}" + (
+    title = f"{column['name']}: {row['id']} {vocabulary.STATUS_LABELS.get(status, status)}" + (
         f" — {reason}" if reason else ""
     )
     href = f"{column['detail']}#{anchor(row['id'])}" if column["detail"] else None

@@ -1,9 +1,10 @@
-"""The vocabulary of schema v1, shared by every writer.
+"""The words the reports add around a run's vocabulary.
 
-conformance.json (docs/architecture.md, "conformance.json (schema v1)") is a
-plain dict; this module names its enumerations once, orders them for display,
-and holds the few words the reports add around them (contract section titles,
-what would verify a requirement that was not verified).
+The run's own words (statuses, levels, verdicts, section order) are named once,
+for the harness and the reports alike, in ``vocabulary.py``. This module holds
+what only a reader of conformance.json needs beside them: contract section
+titles, how each clock mode moves time, what would verify a requirement that
+was not verified, and the labels of the target's fingerprint.
 """
 
 from __future__ import annotations
@@ -11,26 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-# the statuses as the keys of the ``summary`` object: defined once, with the verdict rules
-from .verdict_rules import SUMMARY_KEYS as SUMMARY_KEYS
-
-#: Requirement statuses and check outcomes, in the order a reader wants them:
-#: what broke first, what passed last.
-STATUSES: Final = ("failed", "error", "warning", "not_verified", "skipped", "passed")
-
-
-STATUS_LABELS: Final = {
-    "passed": "passed",
-    "failed": "failed",
-    "warning": "warning",
-    "not_verified": "not verified",
-    "skipped": "skipped",
-    "error": "error",
-}
-
-LEVELS: Final = ("MUST", "SHOULD", "MAY")
-
-VERDICTS: Final = ("conformant", "non-conformant", "incomplete")
+from .vocabulary import level_rank, section_key, status_rank
 
 #: Titles of the contract's sections (docs/spec.md), for the per-section table.
 SECTION_TITLES: Final = {
@@ -59,35 +41,6 @@ CLOCK_LABELS: Final = {
     "real": "real time (within --real-time-budget)",
     "off": "off (time-dependent checks not verified)",
 }
-
-
-def status_rank(status: str) -> int:
-    """Position of ``status`` in :data:`STATUSES`; unknown words sort last."""
-    try:
-        return STATUSES.index(status)
-    except ValueError:
-        return len(STATUSES)
-
-
-def level_rank(level: str) -> int:
-    """Position of ``level`` in :data:`LEVELS`; unknown words sort last."""
-    try:
-        return LEVELS.index(level)
-    except ValueError:
-        return len(LEVELS)
-
-
-def section_key(section: str) -> tuple[int, ...] | tuple[int, str]:
-    """Sort key for a section string such as ``"4"`` or ``"4.2"``: numeric where it can be."""
-    try:
-        return tuple(int(part) for part in section.split("."))
-    except ValueError:
-        return (10_000, section)
-
-
-def top_section(section: str) -> str:
-    """The contract section a (sub)section belongs to: ``"4.2"`` -> ``"4"``."""
-    return section.split(".", 1)[0].strip() or section
 
 
 def requirement_sort_key(req: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -48,34 +51,62 @@ def _read_key_file(path: Path, what: str) -> bytes:
         raise KeyProblem(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in PEM file ``path`` (unencrypted PKCS#8, as ``keygen`` writes it)."""
-    data = _read_key_file(path, "private key")
+_Key = TypeVar("_Key", Ed25519PrivateKey, Ed25519PublicKey)
+
+
+@dataclass(frozen=True)
+class _KeyKind(Generic[_Key]):
+    """How a key file of one kind is read, and what is said when it is the wrong one."""
+
+    what: str  # "private key" / "public key"
+    load: Callable[[bytes], object]
+    expected: type[_Key]
+    other_marker: bytes  # the PEM label of the other kind, given by mistake
+    other_message: str
+    ed25519_name: str  # in "not an Ed25519 <name> (RSAPrivateKey)"
+
+
+_PRIVATE: _KeyKind[Ed25519PrivateKey] = _KeyKind(
+    "private key",
+    lambda data: serialization.load_pem_private_key(data, password=None),
+    Ed25519PrivateKey,
+    b"PUBLIC KEY",
+    "this is a public key; signing needs the private key",
+    "key",
+)
+_PUBLIC: _KeyKind[Ed25519PublicKey] = _KeyKind(
+    "public key",
+    serialization.load_pem_public_key,
+    Ed25519PublicKey,
+    b"PRIVATE KEY",
+    "this is a private key; verify with the public key (.pub)",
+    "public key",
+)
+
+
+def _load_key(path: Path, kind: _KeyKind[_Key]) -> _Key:
+    data = _read_key_file(path, kind.what)
     try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError:
+        key = kind.load(data)
+    except TypeError:  # only a private key asks for a password
         raise KeyProblem(f"{path}: the private key is encrypted; give an unencrypted Ed25519 key") from None
     except (ValueError, UnsupportedAlgorithm):
-        if b"PUBLIC KEY" in data:
-            raise KeyProblem(f"{path}: this is a public key; signing needs the private key") from None
-        raise KeyProblem(f"{path}: not a PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyProblem(f"{path}: not an Ed25519 key ({type(key).__name__.removeprefix('_')})")
+        if kind.other_marker in data:
+            raise KeyProblem(f"{path}: {kind.other_message}") from None
+        raise KeyProblem(f"{path}: not a PEM {kind.what}") from None
+    if not isinstance(key, kind.expected):
+        raise KeyProblem(f"{path}: not an Ed25519 {kind.ed25519_name} ({type(key).__name__.removeprefix('_')})")
     return key
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in PEM file ``path`` (unencrypted PKCS#8, as ``keygen`` writes it)."""
+    return _load_key(path, _PRIVATE)
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in PEM file ``path``."""
-    data = _read_key_file(path, "public key")
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm):
-        if b"PRIVATE KEY" in data:
-            raise KeyProblem(f"{path}: this is a private key; verify with the public key (.pub)") from None
-        raise KeyProblem(f"{path}: not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyProblem(f"{path}: not an Ed25519 public key ({type(key).__name__.removeprefix('_')})")
-    return key
+    return _load_key(path, _PUBLIC)
 
 
 def write_key_pair(private_path: Path, public_path: Path) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import model
+from . import model, vocabulary
 from .transcripts import clip, visible
 
 _LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit"}
@@ -42,7 +42,8 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     requirements = list(result.get("requirements") or [])
     summary = result.get("summary") or {}
     counts = ", ".join(
-        f"{summary.get(model.SUMMARY_KEYS[s], 0)} {model.STATUS_LABELS[s]}" for s in reversed(model.STATUSES)
+        f"{summary.get(vocabulary.SUMMARY_KEYS[s], 0)} {vocabulary.STATUS_LABELS[s]}"
+        for s in reversed(vocabulary.STATUSES)
     )
     lines = [
         f"BSK conformance of {result.get('target')} (clock: {result.get('clock')}): {len(requirements)} requirements"
@@ -58,7 +59,7 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
             "  by level:  "
             + ", ".join(
                 f"{level} {by_level[level]} ({failed_by_level[level]} broken)"
-                for level in model.LEVELS
+                for level in vocabulary.LEVELS
                 if by_level[level]
             )
         )

@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .curl import INVISIBLE, Placeholders, curl_command, variables_note
-from .model import level_rank, status_rank
+from .vocabulary import level_rank, status_rank
 
 BODY_CAP_BYTES = 8 * 1024
 HEADER_VALUE_CAP = 1024

@@ -13,17 +13,9 @@ Standard library only, and cheap to import: the pytest plugin loads it at start.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
-#: The keys of conformance.json's ``summary`` object, by requirement status.
-SUMMARY_KEYS: Final = {
-    "passed": "passed",
-    "failed": "failed",
-    "warning": "warning",
-    "not_verified": "notVerified",
-    "skipped": "skipped",
-    "error": "error",
-}
+from .vocabulary import SUMMARY_KEYS
 
 
 def requirement_status(level: str, outcomes: Iterable[str]) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bsk_conformance.harness.plugin import check_name, suites_dir
+from bsk_conformance.harness.collection import check_name, suites_dir
 from bsk_conformance.harness.requirements import Catalogue, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[2]

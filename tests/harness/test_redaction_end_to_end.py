@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bsk_conformance.harness.plugin import state_key
+from bsk_conformance.harness.state import state_key
 from tests.harness.conftest import ROOT
 
 

@@ -1,0 +1,233 @@
+"""The plugin's command line: its options as data, the checks that turn a bad
+value into one usage line, and what a remote target's options make of the
+connection.
+
+Every usage error of the plugin ends through `usage_error`: one line, exit 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from bsk_conformance.harness.clock import MODES
+from bsk_conformance.harness.limits import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_RUN_TIMEOUT,
+    DEFAULT_UNRESPONSIVE_AFTER,
+)
+from bsk_conformance.harness.profile import Profile, ProfileError, load_profile
+from bsk_conformance.harness.state import Catalogue, RunOptions
+from bsk_conformance.harness.transport import (
+    KEY_PASSWORD_ENV,
+    ConnectionOptions,
+    ConnectionSetupError,
+    check_proxy_url,
+    merge_headers,
+    parse_header_line,
+    ssl_context,
+)
+from bsk_conformance.harness.verdicts import EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Option:
+    """One `--flag` of the plugin, as `parser.addoption` takes it."""
+
+    flag: str
+    help: str
+    metavar: str | None = None
+    type: type | None = None
+    default: object = None
+    choices: tuple[str, ...] | None = None
+    action: str | None = None  # "append" (repeatable: default ()) or "store_true"
+
+    def declare(self, group: pytest.OptionGroup) -> None:
+        given = {"metavar": self.metavar, "type": self.type, "choices": self.choices, "action": self.action}
+        kwargs: dict[str, object] = {name: value for name, value in given.items() if value is not None}
+        if self.action == "append":
+            kwargs["default"] = []  # a fresh list each parse
+        elif self.default is not None:
+            kwargs["default"] = self.default
+        group.addoption(self.flag, help=self.help, **kwargs)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "--target",
+        "base URL of the BSK API under test (default: the bundled reference server, in-process)",
+        metavar="URL",
+    ),
+    Option("--target-profile", "the target's profile (contract §7 TOML): environment and accounts", metavar="PATH"),
+    Option(
+        "--report-dir",
+        "where the reports go (default: conformance-report/)",
+        metavar="DIR",
+        default="conformance-report",
+    ),
+    Option(
+        "--clock",
+        "how time is moved: auto (default), control (/_test/clock), real (sleep within --real-time-budget), off",
+        choices=MODES,
+        default="auto",
+    ),
+    Option(
+        "--real-time-budget",
+        "the longest real waiting allowed in the whole run (default 0)",
+        metavar="SECONDS",
+        type=float,
+        default=0.0,
+    ),
+    Option("--requirement", "run only the checks of this requirement; repeatable", metavar="ID", action="append"),
+    Option("--list-requirements", "print the requirement catalogue with coverage, then exit", action="store_true"),
+    Option(
+        "--request-timeout",
+        "the longest one exchange may take, connect to the last byte of the answer (default 10)",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+    ),
+    Option(
+        "--run-timeout",
+        "the longest the whole run may take; checks not run by then are not verified (default 900)",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_RUN_TIMEOUT,
+    ),
+    Option(
+        "--max-response-bytes",
+        "the largest body read from the target, on the wire or decoded (default 10485760, 10 MB)",
+        metavar="N",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+    ),
+    Option(
+        "--unresponsive-after",
+        "after N timeouts in a row the target is judged unresponsive and the remaining checks "
+        "are not run (default 3; 0: never)",
+        metavar="N",
+        type=int,
+        default=DEFAULT_UNRESPONSIVE_AFTER,
+    ),
+    Option("--fuzz-examples", "schema-fuzzing examples per operation (default 10)", metavar="N", type=int, default=10),
+    Option(
+        "--reference-factory",
+        "build the in-process server with this app factory (settings, clock) -> ASGI app",
+        metavar="MODULE:CALLABLE",
+    ),
+    # reaching a real target (harness/transport.py); all need --target
+    Option(
+        "--proxy",
+        "reach the target through this proxy (http://, https:// or socks5://; user:password@ if it asks); "
+        "default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, as httpx and curl read them",
+        metavar="URL",
+    ),
+    Option(
+        "--ca-bundle",
+        "trust only these CA certificates (PEM file or hashed directory) for the target's certificate: they "
+        "replace the default trust, as curl --cacert does (default: SSL_CERT_FILE, SSL_CERT_DIR, else certifi's "
+        "bundle). Verification is never turned off",
+        metavar="PATH",
+    ),
+    Option("--client-cert", "present this client certificate (PEM, with its key unless --client-key)", metavar="CERT"),
+    Option(
+        "--client-key",
+        f"the client certificate's private key (PEM; if encrypted, its password in {KEY_PASSWORD_ENV})",
+        metavar="KEY",
+    ),
+    Option(
+        "--target-header",
+        "a header a gateway in front of the API wants, sent on every request to the target and to no other "
+        "origin; repeatable; its value is redacted everywhere (Authorization, X-API-Key and Cookie are refused)",
+        metavar="'NAME: VALUE'",
+        action="append",
+    ),
+    # SHOULD failures fail the run with pytest's own --strict (pytest 9 owns the flag).
+)
+
+# the options that only make sense with --target (the in-process server is reached directly)
+_REMOTE_ONLY = ("proxy", "ca_bundle", "client_cert", "client_key", "target_header")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bsk-conformance", "BSK conformance harness")
+    for option in OPTIONS:
+        option.declare(group)
+
+
+def usage_error(message: str) -> NoReturn:
+    """End the run with one line and exit 3: the one way the plugin refuses its input."""
+    pytest.exit(f"bsk-conformance: {message}", returncode=EXIT_USAGE)
+
+
+def check_options(options: RunOptions, catalogue: Catalogue) -> None:
+    """Every option on its own and against the others; a problem is a usage error."""
+    if options.real_time_budget < 0:
+        usage_error("--real-time-budget must be zero or more seconds")
+    if options.request_timeout <= 0:
+        usage_error("--request-timeout must be more than zero seconds")
+    if options.run_timeout <= 0:
+        usage_error("--run-timeout must be more than zero seconds")
+    if options.max_response_bytes < 1024:
+        usage_error("--max-response-bytes must be at least 1024")
+    if options.unresponsive_after < 0:
+        usage_error("--unresponsive-after must be zero (never) or more")
+    if options.fuzz_examples < 1:
+        usage_error("--fuzz-examples must be at least 1")
+    if options.target_profile and not options.target:
+        usage_error(
+            "--target-profile needs --target (without --target the bundled server and its own profile are used)"
+        )
+    if options.target and not options.target_profile:
+        usage_error("--target needs --target-profile PATH (contract §7: environment and at least two accounts)")
+    if options.target and not options.target.startswith(("http://", "https://")):
+        usage_error(f"--target must be an http:// or https:// URL, got {options.target!r}")
+    remote_only = ["--" + name.replace("_", "-") for name in _REMOTE_ONLY if getattr(options, name)]
+    if remote_only and not options.target:
+        usage_error(f"{', '.join(remote_only)}: only with --target (the in-process server is reached directly)")
+    if options.target and options.reference_factory:
+        usage_error("--reference-factory builds the in-process server; it cannot be used with --target")
+    unknown = [rid for rid in options.requirement if rid not in catalogue]
+    if unknown:
+        usage_error(f"--requirement: unknown requirement ID(s) {', '.join(unknown)} (see --list-requirements)")
+
+
+def remote_profile(options: RunOptions) -> Profile:
+    """The --target-profile, read and checked once for the whole run."""
+    try:
+        return load_profile(Path(str(options.target_profile)))
+    except ProfileError as exc:
+        usage_error(str(exc))
+
+
+def connection_options(options: RunOptions, profile_headers: tuple[tuple[str, str], ...]) -> ConnectionOptions:
+    """--proxy, --ca-bundle, --client-cert/-key and --target-header, checked
+    now (files loaded, headers parsed) so a mistake is one usage line."""
+    if options.client_key and not options.client_cert:
+        usage_error("--client-key needs --client-cert")
+    tls_only = [
+        flag for flag, given in (("--ca-bundle", options.ca_bundle), ("--client-cert", options.client_cert)) if given
+    ]
+    if tls_only and str(options.target).startswith("http://"):
+        usage_error(f"{', '.join(tls_only)}: the target is http://, so there is no TLS connection to apply it to")
+    if options.proxy:
+        problem = check_proxy_url(options.proxy)
+        if problem:
+            usage_error(problem)
+    try:
+        headers = tuple(parse_header_line(line) for line in options.target_header)
+        connection = ConnectionOptions(
+            proxy=options.proxy,
+            ca_bundle=options.ca_bundle,
+            client_cert=options.client_cert,
+            client_key=options.client_key,
+            headers=merge_headers(profile_headers, headers),
+        )
+        ssl_context(connection)
+    except ConnectionSetupError as exc:
+        usage_error(str(exc))
+    return connection

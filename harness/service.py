@@ -1,0 +1,135 @@
+"""Opening the target: the in-process server or a preflighted remote one,
+with the clock strategy that fits it, once per pytest process.
+
+`open_target` is the one way in: the plugin calls it before the first check
+against a remote target (on the controller), the fixtures call it on first use
+(in-process, and in every xdist worker). A target that cannot be opened ends
+the run here, with one line and its exit code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bsk_conformance.harness.clock import (
+    ClockStrategy,
+    ControlClockStrategy,
+    FrozenClockStrategy,
+    OffClockStrategy,
+    RealClockStrategy,
+)
+from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
+from bsk_conformance.harness.preflight import PreflightError, run_preflight
+from bsk_conformance.harness.session import TwoFactorRegistry
+from bsk_conformance.harness.state import RunState, state_key
+from bsk_conformance.harness.target import Target
+from bsk_conformance.harness.transport import DIRECT, ConnectionSetupError
+from bsk_conformance.harness.verdicts import EXIT_USAGE
+
+
+def clock_name(mode: str, *, in_process: bool, clock_control: bool) -> str:
+    """Which clock strategy a target gets for `--clock mode`: the one place it is chosen.
+
+    auto: the in-process server's clock object is moved directly (frozen); a
+    remote target's /_test/clock if it has one (control), else real waiting."""
+    if mode != "auto":
+        return mode
+    if in_process:
+        return "frozen"
+    return "control" if clock_control else "real"
+
+
+class TargetService:
+    """The target as opened for one pytest process."""
+
+    def __init__(self, state: RunState) -> None:
+        self._state = state
+        self.server: InProcessServer | None = None
+        self.target: Target | None = None
+        self.clock: ClockStrategy | None = None
+        self.preflight_notes: list[str] = []
+        self.fingerprint: dict[str, Any] | None = None
+        self.registry: TwoFactorRegistry | None = None
+
+    def open(self) -> Target:
+        options, state = self._state.options, self._state
+        if options.target:
+            assert state.profile is not None  # read at configure, with every --target
+            try:
+                target = Target(
+                    options.target,
+                    state.profile,
+                    state.evidence,
+                    timeout=options.request_timeout,
+                    connection=state.connection or DIRECT,
+                    limits=state.limits,
+                )
+            except ConnectionSetupError as exc:
+                raise PreflightError(str(exc), EXIT_USAGE) from None
+        else:
+            try:
+                factory = resolve_factory(options.reference_factory)
+            except FactoryError as exc:
+                raise PreflightError(str(exc), EXIT_USAGE) from None
+            self.server = start(factory)
+            target = Target(
+                self.server.url,
+                self.server.profile,
+                state.evidence,
+                timeout=options.request_timeout,
+                in_process=True,
+                limits=state.limits,
+            )
+        self.target = target
+        report = run_preflight(target)
+        self.preflight_notes = [n for n in report.notes if not target.in_process]
+        self.fingerprint = report.fingerprint
+        self.clock = self._clock_strategy(target)
+        target.clock = self.clock
+        self.registry = TwoFactorRegistry(target, self.clock)
+        return target
+
+    def _clock_strategy(self, target: Target) -> ClockStrategy:
+        mode, budget = self._state.options.clock, self._state.options.real_time_budget
+        name = clock_name(mode, in_process=self.server is not None, clock_control=target.capabilities.clock_control)
+        if name == "off":
+            return OffClockStrategy()
+        if name == "real":
+            return RealClockStrategy(budget)
+        if name == "frozen":
+            assert self.server is not None
+            return FrozenClockStrategy(self.server.clock)
+        if not target.capabilities.clock_control:
+            raise PreflightError(
+                "--clock control: the target has no clock control (GET /_test/clock did not answer {now})",
+                EXIT_USAGE,
+            )
+        return ControlClockStrategy(target.client)
+
+    def close(self) -> None:
+        if self.target is not None:
+            self.target.close()
+        if self.server is not None:
+            self.server.stop()
+        self.target = self.server = None
+
+
+def open_target(config: pytest.Config) -> TargetService:
+    """The target of this process, opened on first call; a failure ends the run."""
+    state = config.stash[state_key]
+    if isinstance(state.service, TargetService):
+        return state.service
+    service = TargetService(state)
+    try:
+        service.open()
+    except PreflightError as exc:
+        pytest.exit(f"bsk-conformance: preflight failed: {exc}", returncode=exc.exit_code)
+    assert service.clock is not None and service.target is not None
+    state.service = service
+    state.clock_mode = service.clock.name
+    state.preflight_notes = service.preflight_notes
+    tls = service.target.tls
+    state.target_fingerprint = tls.as_dict() if tls is not None else None
+    return service
