@@ -108,19 +108,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-@pytest.mark.parametrize(
-    "folder",
-    [
-        "harness",
-        pytest.param(
-            "reference_server",
-            marks=pytest.mark.xfail(
-                reason="principals.py -> parts.py under TYPE_CHECKING: the principal dependency lands in s3-srv",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("folder", ["harness", "reference_server"])
 def test_no_import_circle(folder: str) -> None:
     cycle = find_cycle(graph((folder,)))
     assert cycle is None, f"import circle in {folder}/: {' -> '.join(cycle)}"
@@ -155,7 +143,6 @@ def test_reports_import_nothing_of_the_harness() -> None:
     assert imports_into("reports", "harness") == {}
 
 
-@pytest.mark.xfail(reason="suites migrate in s3-api", strict=False)
 def test_suites_do_not_import_the_reference_server() -> None:
     """A check speaks HTTP only; a live deployment comes from the harness."""
     assert imports_into("suites", "reference_server") == {}
