@@ -12,22 +12,28 @@ The judgement is the matrix's own (tests/faulty/judgement.py)."""
 
 from __future__ import annotations
 
-import time
+import os
+from pathlib import Path
 
 import pytest
 
 from tests.faulty.judgement import Outcome
+from tests.faulty.matrix import measure
 from tests.faulty.registry import all_variants, latitude_variants
-from tests.faulty.runner import LEGS, run_harness
+from tests.faulty.runner import LEGS
 
 VARIANTS = all_variants()
 LATITUDES = latitude_variants()
 
 
+# With BSK_MATRIX_RESULTS=DIR each run is kept there, as `python -m tests.faulty.matrix
+# --results DIR` keeps it, so `--results DIR --kept-only --write docs/detection-matrix.md`
+# renders the matrix from this test's runs instead of running it all again.
+KEPT = Path(os.environ["BSK_MATRIX_RESULTS"]) if os.environ.get("BSK_MATRIX_RESULTS") else None
+
+
 def _outcome(subject, leg: str) -> Outcome:
-    started = time.perf_counter()
-    run = run_harness(subject, leg=leg)
-    return Outcome(subject, leg, run, time.perf_counter() - started)
+    return measure((subject, leg), results=KEPT)
 
 
 def _explain(outcome: Outcome) -> str:
