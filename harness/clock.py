@@ -18,6 +18,7 @@ from typing import Protocol
 
 import httpx
 
+from bsk_conformance.harness.disturbances import touch
 from bsk_conformance.harness.verdicts import NotVerified
 
 MODES = ("auto", "control", "real", "off")
@@ -64,6 +65,7 @@ class FrozenClockStrategy:
         return True
 
     def advance(self, seconds: float) -> None:
+        touch("clock", "moved the target's clock")
         self._clock.advance(seconds)
 
 
@@ -87,6 +89,7 @@ class ControlClockStrategy:
         """Move the target's clock, and make sure it moved: a check that goes on
         after an advance the target ignored would judge the rule at the wrong
         time, and fail (or pass) a target for what its clock control did."""
+        touch("clock", "moved the target's clock")
         before = self.now()
         response = self._client.post("_test/clock", json={"advanceSeconds": seconds})
         if response.status_code != 200:
@@ -127,6 +130,7 @@ class RealClockStrategy:
                     f"--real-time-budget of {self._budget:g} s is left, and the target has no clock control"
                 )
             self._remaining -= seconds
+        touch("clock", "waited on the target's clock")
         self._sleep(seconds)
 
 

@@ -41,7 +41,7 @@ from bsk_conformance.harness.transport import (
 )
 from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, EXIT_USAGE, NotVerified, exit_code
 
-pytest_plugins = ["bsk_conformance.harness.fixtures"]
+pytest_plugins = ["bsk_conformance.harness.fixtures", "bsk_conformance.harness.phases"]
 
 RUN_KEY = "bsk_run_key"
 CHECK_PROPERTY = "bsk_check"

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 import httpx
 
+from bsk_conformance.harness.disturbances import touch
 from bsk_conformance.harness.expect import describe, expect, expect_error, fail
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.verdicts import CleanupFailed
@@ -120,6 +121,7 @@ def lockouts_fixture(target, clock, two_factor_registry) -> Iterator[Lockouts]:
     """The body of each suite's `lockouts` fixture. Request that fixture
     after `two_factor` (if used) so that it is released first: turning 2FA
     off again needs a login."""
+    touch("login-throttle", "asked for the lockouts fixture (it locks accounts by failed logins)")
     guard = Lockouts(target, clock, two_factor_registry)
     yield guard
     problems = guard.release()
