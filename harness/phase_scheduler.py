@@ -85,18 +85,24 @@ class PhasedScheduling(LoadScheduling):
         if node.shutting_down:
             return
         if self.pending or not self._serial:
-            return super().check_schedule(node, duration)
+            super().check_schedule(node, duration)
+            if self.pending or not self._serial:
+                return
         if self._serial_node is None:
-            self._serial_node = node
-        if node is not self._serial_node:
-            node.shutdown()  # its last item runs now; the serial phase waits for it to finish
-            return
-        if len(self.node2pending) > 1:
+            # the parallel phase has handed out its last check: the worker with
+            # the least left to run gets the serial phase, every other one is
+            # shut down now (a worker holds its last check until then)
+            live = [n for n in self.node2pending if not n.shutting_down]
+            self._serial_node = min(live, key=lambda n: len(self.node2pending[n]))
+            for other in live:
+                if other is not self._serial_node:
+                    other.shutdown()
+        if len(self.node2pending) > 1 or self._serial_node not in self.node2pending:
             return  # another worker still runs (or holds) a parallel check
         serial, self._serial = self._serial, []
-        self.node2pending[node].extend(serial)
-        node.send_runtest_some(serial)
-        node.shutdown()
+        self.node2pending[self._serial_node].extend(serial)
+        self._serial_node.send_runtest_some(serial)
+        self._serial_node.shutdown()
 
     def remove_node(self, node: Any) -> str | None:
         if node is self._serial_node:
