@@ -5,8 +5,8 @@ and with that delay under `-n 2`; all in one invocation, side by side.
     python bench/remote_run.py [--delay-ms 20] [--repeat 1]
     python bench/remote_run.py --root /tmp/before --python /tmp/before/.venv/bin/python   # another checkout
 
-Each run gets a fresh server (in this process, on a free loopback port), so
-no run inherits another's moved clock or keys. `--root`/`--python` run the
+Each run gets a fresh server (a process of its own, on a free loopback port;
+the proxy another), so no run inherits another's moved clock or keys. `--root`/`--python` run the
 harness of another checkout (e.g. `git archive 703add0`) against the same servers.
 """
 
@@ -23,25 +23,45 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from delay_proxy import DelayProxy  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
+
+
+SERVER = """
+import threading
+from bsk_conformance.reference_server import Settings, create_app
+from bsk_conformance.reference_server.background import BackgroundServer
+from bsk_conformance.reference_server.clock import OffsetClock
+with BackgroundServer(create_app(Settings(environment="test"), clock=OffsetClock())) as server:
+    print(server.url, flush=True)
+    threading.Event().wait()
+"""
+
+
+@contextmanager
+def _process(command: list[str]) -> Iterator[str]:
+    """A helper process that prints its URL on its first line; stopped after."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        yield process.stdout.readline().strip().rstrip("/")
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 @contextmanager
 def served(delay_ms: float) -> Iterator[str]:
-    from bsk_conformance.reference_server import Settings, create_app
-    from bsk_conformance.reference_server.background import BackgroundServer
-    from bsk_conformance.reference_server.clock import OffsetClock
-
-    with BackgroundServer(create_app(Settings(environment="test"), clock=OffsetClock())) as server:
+    """A fresh reference server (test clock) and, with a delay, the delay proxy
+    in front of it: each in a process of its own, so neither shares an
+    interpreter lock with the other, nor with this script."""
+    with _process([sys.executable, "-c", SERVER]) as url:
         if not delay_ms:
-            yield server.url
+            yield url
             return
-        port = int(server.url.rsplit(":", 1)[1].rstrip("/"))
-        with DelayProxy("127.0.0.1", port, delay_ms) as proxy:
-            yield proxy.url
+        upstream = url.removeprefix("http://")
+        proxy = [sys.executable, str(Path(__file__).with_name("delay_proxy.py")), "--upstream", upstream,
+                 "--delay-ms", str(delay_ms)]
+        with _process(proxy) as proxied:
+            yield proxied
 
 
 def run(root: Path, python: str, url: str, extra: tuple[str, ...]) -> tuple[float, dict, int]:
