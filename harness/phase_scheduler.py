@@ -64,6 +64,12 @@ class PhasedScheduling(LoadScheduling):
         serial = [i for i in indices if phases.get(self.collection[i]) not in (PARALLEL, LAST)]
         self._serial = serial + [i for i in indices if phases.get(self.collection[i]) == LAST]
         self._serial_set = set(self._serial)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
+        if reporter is not None and self._serial:
+            reporter.write_line(
+                f"bsk-conformance: {len(self.pending)} checks in parallel across {len(self.nodes)} workers, then "
+                f"{len(self._serial)} one at a time (they disturb what others share: fixtures/disturbances.toml)"
+            )
         if not self.collection:
             return
         if self.maxschedchunk is None:

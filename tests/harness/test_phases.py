@@ -105,6 +105,8 @@ class FakeNode:
 
 
 class FakeConfig:
+    pluginmanager = type("NoPlugins", (), {"get_plugin": staticmethod(lambda name: None)})()
+
     def getvalue(self, name: str):
         return {"tx": ["2*popen"]}[name]
 
