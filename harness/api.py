@@ -24,6 +24,7 @@ from bsk_conformance.harness.contract import (
     SCOPES,
     TOTP_STEP,
 )
+from bsk_conformance.harness.disturbances import touch as record_disturbance
 from bsk_conformance.harness.evidence import SECRET_FIELDS, EvidenceLog, Exchange, RawExchange, Redactor
 from bsk_conformance.harness.expect import (
     describe,
@@ -37,6 +38,7 @@ from bsk_conformance.harness.expect import (
     json_body,
 )
 from bsk_conformance.harness.inprocess import InProcessServer
+from bsk_conformance.harness.phases import share_dir
 from bsk_conformance.harness.profile import Account, Profile
 from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession
 from bsk_conformance.harness.target import Target
@@ -98,4 +100,8 @@ __all__ = [
     "enable_two_factor",
     "login",
     "organization_of",
+    # a parallel run (docs/parallel-runs.md): shared state a check disturbs, and
+    # the directory every process of the run sees
+    "record_disturbance",
+    "share_dir",
 ]

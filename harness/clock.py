@@ -19,6 +19,7 @@ from typing import Protocol
 
 import httpx
 
+from bsk_conformance.harness.disturbances import touch
 from bsk_conformance.harness.timestamps import parse_rfc3339
 from bsk_conformance.harness.verdicts import NotVerified
 
@@ -66,6 +67,7 @@ class FrozenClockStrategy:
         return True
 
     def advance(self, seconds: float) -> None:
+        touch("clock", "moved the target's clock")
         self._clock.advance(seconds)
 
     @contextmanager
@@ -101,6 +103,7 @@ class ControlClockStrategy:
         """Move the target's clock, and make sure it moved: a check that goes on
         after an advance the target ignored would judge the rule at the wrong
         time, and fail (or pass) a target for what its clock control did."""
+        touch("clock", "moved the target's clock")
         before = self.now()
         response = self._client.post("_test/clock", json={"advanceSeconds": seconds})
         if response.status_code != 200:
@@ -141,6 +144,7 @@ class RealClockStrategy:
                     f"--real-time-budget of {self._budget:g} s is left, and the target has no clock control"
                 )
             self._remaining -= seconds
+        touch("clock", "waited on the target's clock")
         self._sleep(seconds)
 
 

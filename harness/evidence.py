@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from bsk_conformance.harness.disturbances import touch
 from bsk_conformance.harness.limits import (
     Limits,
     NotJSON,
@@ -266,6 +267,7 @@ class EvidenceLog:
     _note: str | None = None
     _observers: list[Callable[[RawExchange], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: int = 0  # exchanges recorded by this process, for summary.exchanges
 
     @contextmanager
     def collecting(self) -> Iterator[list[Exchange]]:
@@ -325,6 +327,7 @@ class EvidenceLog:
         )
         for observer in self._observers:
             observer(raw)
+        _touch_shared_state(method, url, status)
         r = self.redactor
         truncated = len(request_body) > BODY_CAP or len(response_body) > BODY_CAP
         # the request first: secrets it carries (a password, a presented token)
@@ -347,9 +350,23 @@ class EvidenceLog:
             error=r.text(error) if error else None,
         )
         with self._lock:
+            self.sent += 1
             if self._current is not None:
                 self._current.append(exchange)
         return exchange
+
+
+def _touch_shared_state(method: str, url: str, status: int | None) -> None:
+    """Shared state a check changes on the wire, whatever helper sent it:
+    the clock (`POST /_test/clock`) and an account's 2FA (`enable`/`disable`
+    answered 2xx). harness/disturbances.py judges it against the declarations."""
+    if method.upper() != "POST" or status is None or not 200 <= status < 300:
+        return
+    path = urlsplit(url).path.rstrip("/")
+    if path.endswith("/_test/clock"):
+        touch("clock", "moved the target's clock (POST /_test/clock)")
+    elif path.endswith(("/auth/2fa/enable", "/auth/2fa/disable")):
+        touch("two-factor", f"turned 2FA {'on' if path.endswith('enable') else 'off'} for an account")
 
 
 class TargetResponse(httpx.Response):

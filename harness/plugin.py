@@ -52,7 +52,11 @@ from bsk_conformance.harness.state import (
 )
 from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, NotVerified, exit_code
 
-pytest_plugins = ["bsk_conformance.harness.fixtures", "bsk_conformance.harness.deployments"]
+pytest_plugins = [
+    "bsk_conformance.harness.fixtures",
+    "bsk_conformance.harness.deployments",
+    "bsk_conformance.harness.phases",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -138,12 +142,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             reporter.write_line(f"bsk-conformance: {tls.version}, server certificate SHA-256 {tls.certificate_sha256}")
         for note in service.preflight_notes:
             reporter.write_line(f"bsk-conformance: note: {note}")
-        if getattr(config.option, "numprocesses", None):
-            # in-process, every worker has a server of its own; a remote target is shared
-            reporter.write_line(
-                "bsk-conformance: note: with -n, workers share this target: clock moves and account "
-                "lockouts in one worker can disturb checks in another; certify a remote target serially"
-            )
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

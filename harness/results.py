@@ -156,7 +156,8 @@ def build_result(
         "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "durationSeconds": round(duration, 3),
         "verdict": verdict_of(requirements),
-        "summary": summary_of(requirements),
+        # requirement counts by status, and every exchange the checks (their fixtures included) sent
+        "summary": {**summary_of(requirements), "exchanges": sum(c.get("exchanges", 0) for c in checks)},
         "requirements": requirements,
         "catalogueDigest": catalogue.digest,
         "profileDigest": profile_digest,

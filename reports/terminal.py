@@ -52,6 +52,8 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     if fingerprint:
         lines.append("  target:    " + ", ".join(f"{label} {_line(value)}" for label, value in fingerprint))
     lines.append(f"  by status: {counts}")
+    if "exchanges" in summary:
+        lines.append(f"  exchanges: {summary['exchanges']} with the target")
     by_level = Counter(str(r.get("level")) for r in requirements)
     failed_by_level = Counter(str(r.get("level")) for r in requirements if r.get("status") in ("failed", "warning"))
     if by_level:

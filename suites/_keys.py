@@ -16,6 +16,7 @@ down to a "last four" hint (`metadata_pieces`, `confirmed_pieces`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -341,6 +342,23 @@ class KeyLeakScanner:
         with self._lock:
             if len(self.leaks) < self.MAX_LEAKS and leak not in self.leaks:
                 self.leaks.append(leak)
+
+    def export(self) -> dict:
+        """What this process found, as plain data for the run's other
+        processes: counts and leaks (fingerprints, never keys)."""
+        with self._lock:
+            return {"issued": self.issued, "responses": self.responses_scanned,
+                    "leaks": [dataclasses.asdict(leak) for leak in self.leaks], "problems": list(self.problems)}
+
+    def absorb(self, exported: dict) -> None:
+        """Add another xdist worker's findings (its `export`)."""
+        leaks = [Leak(**leak) for leak in exported.get("leaks", [])]
+        with self._lock:
+            self.issued += int(exported.get("issued", 0))
+            self.responses_scanned += int(exported.get("responses", 0))
+            self.problems.extend(exported.get("problems", []))
+        for leak in leaks:
+            self._keep(leak)
 
     def describe(self, limit: int = 5) -> str:
         shown = [f"{leak.check}: {leak.request} -> HTTP {leak.status}, {leak.where} shows {leak.what} "

@@ -10,15 +10,18 @@ the run so that it judges everything sent before it. The `lockouts` fixture
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
-from bsk_conformance.harness.api import CleanupFailed
+from bsk_conformance.harness.api import CleanupFailed, record_disturbance, share_dir
 
 from ._keys import KeyLeakScanner
 from ._lockout import Lockouts
 from ._wire import SignedIn
+
+SCAN_FILE = "key-leaks-{}.json"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,12 +36,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def key_leak_scanner(target) -> KeyLeakScanner:
+def key_leak_scanner(request: pytest.FixtureRequest, target) -> Iterator[KeyLeakScanner]:
     """Every key the target issues in this process, and every later response
-    that shows it again. Under pytest-xdist each worker has its own."""
+    that shows it again. Under pytest-xdist each worker has its own, and
+    leaves its findings in the run's share directory when its session ends
+    (harness/phases.py: before the serial phase, where the scan's check runs)."""
     scanner = KeyLeakScanner(target.profile, target.evidence.redactor)
     target.evidence.observe(scanner.observe)
-    return scanner
+    yield scanner
+    where = share_dir(request.config)
+    if where is not None:
+        name = SCAN_FILE.format(request.config.workerinput["workerid"])
+        (where / name).write_text(json.dumps(scanner.export()), encoding="utf-8")
+
+
+@pytest.fixture
+def whole_run_key_leaks(request: pytest.FixtureRequest, key_leak_scanner: KeyLeakScanner) -> KeyLeakScanner:
+    """This process's scanner, with the findings of every worker that has
+    finished added: under the phased scheduler, all the others."""
+    where = share_dir(request.config)
+    if where is not None:
+        own = SCAN_FILE.format(request.config.workerinput["workerid"])
+        for path in sorted(where.glob(SCAN_FILE.format("*"))):
+            if path.name != own:
+                key_leak_scanner.absorb(json.loads(path.read_text(encoding="utf-8")))
+    return key_leak_scanner
 
 
 @pytest.fixture
@@ -46,6 +68,7 @@ def lockouts(target, clock, two_factor_registry) -> Iterator[Lockouts]:
     """Accounts this check locks on purpose, restored after it (suites/_lockout.py).
     Request it after `two_factor` (if used) so that it is released first:
     turning 2FA off again needs a login."""
+    record_disturbance("login-throttle", "asked for the lockouts fixture (it locks accounts by failed logins)")
     guard = Lockouts(target, clock, two_factor_registry)
     yield guard
     problems = guard.release()

@@ -143,7 +143,7 @@ def test_list_never_shows_the_key(user, resources, target):
 
 @requirement("BSK-KEY-004")
 @pytest.mark.runs_last
-def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user, resources, target):
+def test_no_later_response_of_the_run_shows_an_issued_key(whole_run_key_leaks, user, resources, target):
     """Judges the whole run: every response after a key's creation, in every
     check, must not hold that key nor 9+ consecutive characters of its secret,
     and no metadata field may hold a piece of its own key's secret for two keys.
@@ -151,8 +151,10 @@ def test_no_later_response_of_the_run_shows_an_issued_key(key_leak_scanner, user
     It runs last (suites/conftest.py) and first makes traffic of its own (get,
     list, use, revoke, use again; two keys, so metadata is judged by value)
     so it has something to judge even when run alone. Under pytest-xdist each
-    worker scans its own traffic, and this check judges only the traffic of the
-    worker that runs it."""
+    worker scans its own traffic; this check runs in the serial phase, after
+    every other worker has finished, and judges their findings with its own
+    (a key issued in one worker and shown in another is seen by neither)."""
+    key_leak_scanner = whole_run_key_leaks
     created = resources.create_key(user, scopes=["organization:read", "projects:read"])
     second = resources.create_key(user, scopes=["organization:read"])
     user.get(f"/api-keys/{created['id']}")

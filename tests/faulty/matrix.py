@@ -27,17 +27,22 @@ from tests.faulty.variant import Variant
 HONEST = "(honest reference server)"
 
 
-def measure(task: tuple[Subject, str], results: Path | None = None, reuse: bool = False) -> Outcome:
+def measure(
+    task: tuple[Subject, str], results: Path | None = None, reuse: bool = False, harness_jobs: int = 1
+) -> Outcome:
     """Run the harness for one subject in one leg; with `results`, keep the run
-    there (and with `reuse`, take a kept run instead of running again)."""
+    there (and with `reuse`, take a kept run instead of running again). With
+    `harness_jobs` above 1 the harness itself runs under xdist (`-n`)."""
     subject, leg = task
     name = subject.name if subject is not None else "honest"
-    kept = results / leg / f"{name}.json" if results is not None else None
+    parallel = ("-n", str(harness_jobs)) if harness_jobs > 1 else ()
+    kept_name = f"{name}-n{harness_jobs}.json" if parallel else f"{name}.json"
+    kept = results / leg / kept_name if results is not None else None
     if reuse and kept is not None and kept.exists():
         data = json.loads(kept.read_text(encoding="utf-8"))
         return Outcome(subject, leg, Run(data["exit_code"], data["result"], data["output"]), data["seconds"])
     started = time.perf_counter()
-    run = run_harness(subject, leg=leg)
+    run = run_harness(subject, *parallel, leg=leg)
     outcome = Outcome(subject, leg, run, time.perf_counter() - started)
     if kept is not None:
         kept.parent.mkdir(parents=True, exist_ok=True)
@@ -96,16 +101,13 @@ def render(
            f"a leg's time is the sum of its runs' times divided by {jobs}." if total is not None else
            f"Assembled from kept runs (`--kept-only`); a leg's time is the sum of its runs' times divided by "
            f"{jobs}, and a variant missing from a leg was not run in it."),
-        "",
-        "## Faulty variants",
-        "",
-        "Flagged: failed, or warning for a SHOULD. `nv` marks a tripped requirement that the remote leg cannot",
-        "show at all (see below): it must come out not verified, never passed.",
-        "",
-        "| variant | rule broken | expected | " + " | ".join(f"{leg}: flagged | {leg}: ok" for leg in legs)
-        + " | outside radius | s |",
-        "|---|---|---|" + "---|---|" * len(legs) + "---|---|",
     ]
+    lines += _table_head(
+        "Faulty variants",
+        ["Flagged: failed, or warning for a SHOULD. `nv` marks a tripped requirement that the remote leg cannot",
+         "show at all (see below): it must come out not verified, never passed."],
+        ["variant", "rule broken", "expected"], ["flagged", "ok"], ["outside radius", "s"], legs,
+    )
     for name in [HONEST, *faulty]:
         subject = subjects[name]
         scope = "" if subject is None or subject.full else f" ({', '.join(areas_for(subject))})"
@@ -124,16 +126,11 @@ def render(
         lines.append(f"| `{name}`{scope} | {breaks} | {expected} | {' | '.join(cells)} | "
                      f"{_ids(stray) or '—'} | {'/'.join(spent)} |")
     if latitudes:
-        lines += [
-            "",
-            "## Latitude variants",
-            "",
-            "Each must come out CONFORMANT in both legs, flagged on nothing but the SHOULDs it declares.",
-            "",
-            "| variant | latitude taken | declared warnings | " + " | ".join(f"{leg}: verdict" for leg in legs)
-            + " | ok | s |",
-            "|---|---|---|" + "---|" * len(legs) + "---|---|",
-        ]
+        lines += _table_head(
+            "Latitude variants",
+            ["Each must come out CONFORMANT in both legs, flagged on nothing but the SHOULDs it declares."],
+            ["variant", "latitude taken", "declared warnings"], ["verdict"], ["ok", "s"], legs,
+        )
         for name in latitudes:
             subject = subjects[name]
             verdicts, problems, spent = [], [], []
@@ -170,6 +167,48 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def _statuses(outcome: Outcome) -> dict[str, str] | None:
+    result = outcome.run.result
+    return {r["id"]: r["status"] for r in result["requirements"]} if result else None
+
+
+def _against_serial(tasks: list[tuple[Subject, str]], args: argparse.Namespace, jobs: int) -> int:
+    """Each task serially and with -n N; the verdict and every requirement's
+    status must be the same. Prints one line per task and the figures."""
+    serial = functools.partial(measure, results=args.results, reuse=args.reuse)
+    parallel = functools.partial(measure, results=args.results, reuse=args.reuse, harness_jobs=args.harness_jobs)
+    started = time.perf_counter()
+    differ, seconds = [], {"serial": 0.0, "parallel": 0.0}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pairs = zip(pool.map(serial, tasks), pool.map(parallel, tasks), strict=True)
+        for done, (one, many) in enumerate(pairs, start=1):
+            seconds["serial"] += one.seconds
+            seconds["parallel"] += many.seconds
+            a, b = _statuses(one), _statuses(many)
+            same = a is not None and a == b and one.verdict == many.verdict
+            changed = sorted(k for k in (a or {}) if (b or {}).get(k) != a[k])
+            print(f"[{done}/{len(tasks)}] {one.leg} {one.name}: {one.verdict} / {many.verdict}, "
+                  f"flagged {_ids(one.flagged) or '-'} / {_ids(many.flagged) or '-'}: "
+                  f"{'same' if same else 'DIFFERENT ' + _ids(set(changed))} "
+                  f"({one.seconds:.1f} s / {many.seconds:.1f} s)", flush=True)
+            if not same:
+                differ.append(f"{one.leg} {one.name}")
+    print(f"{len(tasks) - len(differ)}/{len(tasks)} harness runs give the same verdict and requirement statuses "
+          f"serially and with -n {args.harness_jobs}; harness time {seconds['serial']:.0f} s serial, "
+          f"{seconds['parallel']:.0f} s parallel; wall {time.perf_counter() - started:.0f} s")
+    for name in differ:
+        print(f"DIFFERENT: {name}")
+    return 1 if differ else 0
+
+
+def _table_head(
+    title: str, about: list[str], fixed: list[str], per_leg: list[str], tail: list[str], legs: tuple[str, ...]
+) -> list[str]:
+    """A section's title, its explanation and its table's head, with the per-leg columns in leg order."""
+    columns = [*fixed, *(f"{leg}: {column}" for leg in legs for column in per_leg), *tail]
+    return ["", f"## {title}", "", *about, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def _remote_reasons(outcomes: list[Outcome]) -> dict[str, str]:
     for o in outcomes:
         if o.subject is None and o.leg == "remote" and o.run.result:
@@ -196,7 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="with --results: take kept runs instead of rerunning")
     parser.add_argument("--kept-only", action="store_true",
                         help="with --results: run nothing, render the kept runs (the others are shown as not run)")
+    parser.add_argument("--harness-jobs", type=int, default=1, metavar="N",
+                        help="run each harness run with -n N (pytest-xdist, the phased scheduler)")
+    parser.add_argument("--against-serial", action="store_true",
+                        help="with --harness-jobs: also run each serially and compare every requirement's status")
+    parser.add_argument("--disturbing", action="store_true",
+                        help="only the variants that trip a requirement declared in fixtures/disturbances.toml")
     args = parser.parse_args(argv)
+    if args.against_serial and args.harness_jobs < 2:
+        parser.error("--against-serial needs --harness-jobs 2 or more")
     # the remote leg serves variants in this process: their log lines (a variant's
     # 500s, the one that logs credentials) belong to the run, not to this terminal
     server_log = logging.getLogger("bsk_conformance.reference_server")
@@ -208,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     subjects += [v for name, v in sorted(all_variants().items()) if not args.only or args.only in name]
     if not args.no_latitude:
         subjects += [v for name, v in sorted(latitude_variants().items()) if not args.only or args.only in name]
+    if args.disturbing:
+        from bsk_conformance.harness.disturbances import load_disturbances
+
+        disturbing = load_disturbances(catalogue())
+        subjects = [s for s in subjects if s is None or set(getattr(s, "trips", ())) & disturbing.keys()]
     tasks = [(subject, leg) for subject in subjects for leg in legs]
     if args.kept_only:
         if args.results is None:
@@ -216,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         args.reuse = True
     started = time.perf_counter()
     outcomes: list[Outcome] = []
-    run_one = functools.partial(measure, results=args.results, reuse=args.reuse)
+    run_one = functools.partial(measure, results=args.results, reuse=args.reuse, harness_jobs=args.harness_jobs)
+    if args.against_serial:
+        return _against_serial(tasks, args, jobs)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for done, outcome in enumerate(pool.map(run_one, tasks), start=1):
             outcomes.append(outcome)

@@ -1,0 +1,109 @@
+"""What a check disturbs beyond its own keys and projects, declared as data
+(`fixtures/disturbances.toml`, keyed by requirement ID) and enforced at run time.
+
+A parallel run (harness/phases.py) lets checks that disturb nothing shared run
+side by side; the others run afterwards, one at a time. That is only safe if
+the declarations are right, so the places where such a disturbance passes
+through the harness (the clock strategies, `POST /_test/clock` and the 2FA
+switches on the wire, the `lockouts` fixture) call `touch(kind, what)`: a check
+that touches what its requirement does not declare is recorded, and the run
+ends as a harness error naming the check, the requirement and the kind.
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Container, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Final
+
+#: The kinds of disturbance, with what a check of that kind does to shared state.
+KINDS: Final = {
+    "clock": "moves the target's clock (every token and window of every other check moves with it)",
+    "login-throttle": "locks an account by failed logins (every login of that account is refused meanwhile)",
+    "two-factor": "turns 2FA on or off for a shared account (its logins need a code meanwhile)",
+}
+DATA_FILE: Final = "disturbances.toml"
+
+
+class DisturbanceError(ValueError):
+    """The declarations are invalid: one line, said as a usage error."""
+
+
+def parse_disturbances(text: str, known: Container[str], source: str = DATA_FILE) -> dict[str, frozenset[str]]:
+    """`{requirement ID: kinds}` from the TOML text; DisturbanceError on an
+    unknown requirement ID, an unknown kind, or a value that is not a list."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DisturbanceError(f"{source}: not valid TOML: {exc}") from None
+    declared: dict[str, frozenset[str]] = {}
+    for rid, kinds in document.items():
+        if rid not in known:
+            raise DisturbanceError(f"{source}: {rid}: unknown requirement ID (not in the catalogue)")
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            raise DisturbanceError(f"{source}: {rid}: expected a non-empty list of kinds, got {kinds!r}")
+        unknown = sorted(set(kinds) - KINDS.keys())
+        if unknown:
+            raise DisturbanceError(
+                f"{source}: {rid}: unknown disturbance {', '.join(unknown)} (known: {', '.join(KINDS)})"
+            )
+        declared[rid] = frozenset(kinds)
+    return declared
+
+
+def load_disturbances(known: Container[str]) -> dict[str, frozenset[str]]:
+    text = resources.files("bsk_conformance.fixtures").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    return parse_disturbances(text, known)
+
+
+class Guard:
+    """The check running in this process and what its requirement declares.
+
+    One check runs at a time per process; helper threads of a check (the
+    concurrency checks) touch on its behalf, so this is a plain attribute, not
+    a context variable (which threads would not inherit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._check: str | None = None
+        self._requirement = ""
+        self._declared: frozenset[str] = frozenset()
+        self._seen: set[str] = set()
+        self.violations: list[str] = []  # this process's, for the whole run
+
+    @contextmanager
+    def running(self, check: str, requirement: str, declared: frozenset[str]) -> Iterator[None]:
+        """While `check` runs."""
+        with self._lock:
+            self._check, self._requirement, self._declared, self._seen = check, requirement, declared, set()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._check = None
+
+    def touch(self, kind: str, what: str) -> None:
+        """Record that the running check disturbed `kind` (by `what`); a
+        violation when its requirement does not declare it. Outside a check
+        (the preflight, a session's end) nothing is judged."""
+        assert kind in KINDS, kind
+        with self._lock:
+            if self._check is None or kind in self._declared:
+                return
+            message = (
+                f"{self._check} {what}, but {self._requirement} does not declare {kind!r} "
+                f"in fixtures/{DATA_FILE}"
+            )
+            if kind not in self._seen:  # the first of each kind says enough
+                self._seen.add(kind)
+                self.violations.append(message)
+
+
+GUARD: Final = Guard()
+
+
+def touch(kind: str, what: str) -> None:
+    GUARD.touch(kind, what)

@@ -1,0 +1,132 @@
+"""pytest-xdist's load scheduling, in two phases (see harness/phases.py).
+
+Imported only when xdist is loaded. The parallel phase is xdist's own load
+scheduling over the checks that disturb nothing shared. The serial phase
+starts once every worker but one has finished (xdist's workers only run an
+item once the next one has arrived, or at shutdown, so "finished" is the one
+sure sign that nothing else still runs): the remaining worker then gets the
+serial checks, all at once and in collection order, and runs them one after
+another while no other check runs anywhere.
+
+An item whose phase is unknown (no phase file from the workers) is serial:
+the safe side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from itertools import cycle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from xdist.scheduler import LoadScheduling
+
+from bsk_conformance.harness.phases import LAST, PARALLEL
+
+
+class PhasedScheduling(LoadScheduling):
+    def __init__(self, config: pytest.Config, log: Any, share: Callable[[], Path | None]) -> None:
+        super().__init__(config, log)
+        self._share = share
+        self._serial: list[int] = []  # indices for the serial phase, in order
+        self._serial_node: Any = None  # the worker that runs them, once chosen
+        self._serial_set: set[int] = set()
+
+    # -- the phase of each item ----------------------------------------------
+
+    def _phases(self) -> dict[str, str]:
+        where = self._share()
+        if where is None:
+            return {}
+        for path in sorted(where.glob("phases-*.json")):
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+        return {}
+
+    def schedule(self) -> None:
+        """xdist's LoadScheduling.schedule, over the parallel items only."""
+        assert self.collection_is_completed
+        if self.collection is not None:
+            for node in self.nodes:
+                self.check_schedule(node)
+            return
+        if not self._check_nodes_have_same_collection():
+            self.log("**Different tests collected, aborting run**")
+            return
+        self.collection = next(iter(self.node2collection.values()))
+        phases = self._phases()
+        indices = range(len(self.collection))
+        self.pending[:] = [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
+        serial = [i for i in indices if phases.get(self.collection[i]) not in (PARALLEL, LAST)]
+        self._serial = serial + [i for i in indices if phases.get(self.collection[i]) == LAST]
+        self._serial_set = set(self._serial)
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
+        if reporter is not None and self._serial:
+            reporter.write_line(
+                f"bsk-conformance: {len(self.pending)} checks in parallel across {len(self.nodes)} workers, then "
+                f"{len(self._serial)} one at a time (they disturb what others share: fixtures/disturbances.toml)"
+            )
+        if not self.collection:
+            return
+        if self.maxschedchunk is None:
+            self.maxschedchunk = len(self.collection)
+        if self.pending and len(self.pending) < 2 * len(self.nodes):
+            nodes = cycle(self.nodes)
+            for _ in range(len(self.pending)):
+                self._send_tests(next(nodes), 1)
+        elif self.pending:
+            chunk = max(min(len(self.pending) // len(self.nodes) // 4, self.maxschedchunk), 2)
+            for node in self.nodes:
+                self._send_tests(node, chunk)
+        for node in self.nodes:
+            self.check_schedule(node)
+
+    # -- moving from the parallel phase to the serial one ----------------------
+
+    def check_schedule(self, node: Any, duration: float = 0) -> None:
+        if node.shutting_down:
+            return
+        if self.pending or not self._serial:
+            super().check_schedule(node, duration)
+            if self.pending or not self._serial:
+                return
+        if self._serial_node is None:
+            # the parallel phase has handed out its last check: the worker with
+            # the least left to run gets the serial phase, every other one is
+            # shut down now (a worker holds its last check until then)
+            live = [n for n in self.node2pending if not n.shutting_down]
+            self._serial_node = min(live, key=lambda n: len(self.node2pending[n]))
+            for other in live:
+                if other is not self._serial_node:
+                    other.shutdown()
+        if len(self.node2pending) > 1 or self._serial_node not in self.node2pending:
+            return  # another worker still runs (or holds) a parallel check
+        serial, self._serial = self._serial, []
+        self.node2pending[self._serial_node].extend(serial)
+        self._serial_node.send_runtest_some(serial)
+        self._serial_node.shutdown()
+
+    def remove_node(self, node: Any) -> str | None:
+        if node is self._serial_node:
+            self._serial_node = None
+        crashed = super().remove_node(node)
+        # a crashed worker's unrun serial items go back to the serial phase
+        requeued = [i for i in self.pending if i in self._serial_set]
+        if requeued:
+            self.pending[:] = [i for i in self.pending if i not in self._serial_set]
+            self._serial[:0] = requeued
+        for other in list(self.node2pending):
+            self.check_schedule(other)
+        return crashed
+
+    @property
+    def tests_finished(self) -> bool:
+        return not self._serial and super().tests_finished
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._serial) or super().has_pending

@@ -1,0 +1,194 @@
+"""Phased parallel runs: the disturbance declarations, their enforcement, the
+phase-aware xdist scheduler and the key-leak scan across workers."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+import pytest
+
+from bsk_conformance.harness.disturbances import KINDS, DisturbanceError, Guard, parse_disturbances
+from bsk_conformance.harness.requirements import load_catalogue
+from bsk_conformance.reference_server import create_app
+
+KNOWN = {"BSK-TOK-003", "BSK-EP-001"}
+
+
+# -- the declarations ------------------------------------------------------
+
+
+def test_the_shipped_declarations_load_against_the_catalogue():
+    from bsk_conformance.harness.disturbances import load_disturbances
+
+    declared = load_disturbances(load_catalogue())
+    assert declared["BSK-TOK-003"] == {"clock"}
+    assert declared["BSK-RL-009"] == {"login-throttle", "clock"}
+    assert all(kinds <= KINDS.keys() for kinds in declared.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('BSK-NOPE-001 = ["clock"]', "BSK-NOPE-001: unknown requirement ID"),
+        ('BSK-TOK-003 = ["weather"]', "BSK-TOK-003: unknown disturbance weather (known: clock, login-throttle"),
+        ('BSK-TOK-003 = "clock"', "BSK-TOK-003: expected a non-empty list of kinds"),
+        ("BSK-TOK-003 = []", "BSK-TOK-003: expected a non-empty list of kinds"),
+        ("BSK-TOK-003 = [", "not valid TOML"),
+    ],
+)
+def test_invalid_declarations_are_one_line_errors(text, message):
+    with pytest.raises(DisturbanceError) as caught:
+        parse_disturbances(text, KNOWN)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_guard_judges_only_inside_a_check_and_once_per_kind():
+    guard = Guard()
+    guard.touch("clock", "moved the clock")  # the preflight, a session's end: not a check's
+    with guard.running("suites/x.py::test_a", "BSK-TOK-003", frozenset({"clock"})):
+        guard.touch("clock", "moved the clock")
+    assert guard.violations == []
+    with guard.running("suites/x.py::test_b", "BSK-EP-001", frozenset()):
+        guard.touch("clock", "moved the clock")
+        guard.touch("clock", "moved the clock again")
+        guard.touch("two-factor", "turned 2FA on")
+    assert guard.violations == [
+        "suites/x.py::test_b moved the clock, but BSK-EP-001 does not declare 'clock' in fixtures/disturbances.toml",
+        "suites/x.py::test_b turned 2FA on, but BSK-EP-001 does not declare 'two-factor' in "
+        "fixtures/disturbances.toml",
+    ]
+
+
+def test_a_check_that_moves_the_clock_undeclared_is_a_harness_error(run_harness, tmp_path):
+    check = tmp_path / "test_undeclared.py"
+    check.write_text(textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.requirement("BSK-EP-001")
+        def test_moves_the_clock(clock):
+            clock.advance(1)
+    """))
+    run = run_harness(str(check), "--requirement", "BSK-EP-001")
+    assert run.exit_code == 3, run.output[-3000:]
+    assert (
+        "test_moves_the_clock moved the target's clock, but BSK-EP-001 "
+        "does not declare 'clock' in fixtures/disturbances.toml"
+    ) in run.output
+
+
+# -- the scheduler -----------------------------------------------------------
+
+
+@dataclass(eq=False)
+class FakeGateway:
+    id: str
+
+
+@dataclass(eq=False)
+class FakeNode:
+    name: str
+    sent: list[int] = field(default_factory=list)
+    shutting_down: bool = False
+
+    @property
+    def gateway(self) -> FakeGateway:
+        return FakeGateway(self.name)
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.sent += indices
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+class FakeConfig:
+    pluginmanager = type("NoPlugins", (), {"get_plugin": staticmethod(lambda name: None)})()
+
+    def getvalue(self, name: str):
+        return {"tx": ["2*popen"]}[name]
+
+    def getoption(self, name: str):
+        return {"maxschedchunk": None}[name]
+
+
+def test_serial_checks_go_to_one_worker_once_every_other_has_finished(tmp_path):
+    pytest.importorskip("xdist")
+    from bsk_conformance.harness.phase_scheduler import PhasedScheduling
+
+    collection = [f"suites/t.py::test_{i}" for i in range(10)]
+    phases = {nodeid: "parallel" for nodeid in collection}
+    phases[collection[2]] = phases[collection[7]] = "serial"
+    phases[collection[5]] = "last"
+    (tmp_path / "phases-gw0.json").write_text(__import__("json").dumps(phases))
+    scheduler = PhasedScheduling(FakeConfig(), None, lambda: tmp_path)
+    one, two = FakeNode("gw0"), FakeNode("gw1")
+    for node in (one, two):
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    while scheduler.pending:  # the workers run what they got, two at a time
+        for node in (one, two):
+            for index in list(scheduler.node2pending[node])[:-1]:
+                scheduler.mark_test_complete(node, index)
+    serial = {2, 5, 7}
+    assert not serial & set(one.sent + two.sent), "a serial check was sent during the parallel phase"
+    assert not scheduler.tests_finished
+    chosen = scheduler._serial_node
+    other = two if chosen is one else one
+    assert other.shutting_down and not chosen.shutting_down
+    for index in list(scheduler.node2pending[other]):
+        scheduler.mark_test_complete(other, index)
+    assert not serial & set(chosen.sent), "the serial phase began while another worker still ran"
+    scheduler.remove_node(other)  # it finished: now the serial phase
+    assert chosen.sent[-3:] == [2, 7, 5]  # in collection order, the runs_last ones at the very end
+    assert chosen.shutting_down
+    assert sorted(one.sent + two.sent) == list(range(10))
+
+
+# -- the key-leak scan sees every worker --------------------------------------
+
+
+def shows_keys_on_project_lists(settings, clock):
+    """The reference server, but `GET /projects` answers carry the last key
+    issued in a header: a leak only a check that lists projects sees."""
+    app = create_app(settings, clock=clock)
+    issued: list[bytes] = []
+
+    async def leaky(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        creating = scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/api-keys")
+        listing = scope["method"] == "GET" and scope["path"].rstrip("/").endswith("/projects")
+
+        async def watch(message):
+            if creating and message["type"] == "http.response.body":
+                found = re.search(rb'"key"\s*:\s*"(bsk_[A-Za-z0-9_]+)"', message.get("body", b""))
+                if found:
+                    issued.append(found.group(1))
+            if listing and issued and message["type"] == "http.response.start":
+                message = {**message, "headers": [*message["headers"], (b"x-debug-last-key", issued[-1])]}
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    leaky.app = app  # harness/inprocess.py looks through wrappers for the server's parts
+    return leaky
+
+
+def test_under_xdist_the_key_leak_scan_sees_a_leak_another_worker_recorded(run_harness):
+    pytest.importorskip("xdist")
+    run = run_harness(
+        "-n", "2", "-vv",  # after the harness's -q: a line per check, naming its worker
+        "--reference-factory", "tests.harness.test_phases:shows_keys_on_project_lists",
+        "--requirement", "BSK-SCP-013", "--requirement", "BSK-KEY-004",
+    )
+    ran_on = {name: worker for worker, name in re.findall(r"\[(gw\d)\] .*?::(test_\w+)", run.output)}
+    scope_check = next(name for name in ran_on if name != "test_no_later_response_of_the_run_shows_an_issued_key")
+    assert ran_on[scope_check] != ran_on["test_no_later_response_of_the_run_shows_an_issued_key"], run.output[-3000:]
+    assert run.status("BSK-KEY-004") == "failed", run.output[-3000:]
+    message = next(c["message"] for r in run.result["requirements"] if r["id"] == "BSK-KEY-004" for c in r["checks"])
+    assert "GET /projects" in message and "header x-debug-last-key" in message, message
+    assert run.status("BSK-SCP-013") == "passed"
