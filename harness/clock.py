@@ -75,6 +75,7 @@ class FrozenClockStrategy:
         """The server reads `moment` (earlier than now, if need be) until the
         block ends, then its own time again: only a clock the harness owns can
         be set back, as a node whose clock lags the issuer's would read."""
+        touch("clock", "set the target's clock back")
         before = self._clock.now()
         self._clock.set(moment)
         try:

@@ -19,6 +19,11 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import Final
 
+# The phase a check runs in follows from what it disturbs (harness/phases.py
+# assigns it, harness/phase_scheduler.py keeps to it): nothing shared, in
+# parallel; shared state, one at a time; a whole-run judgement, last.
+PARALLEL, SERIAL, LAST = "parallel", "serial", "last"
+
 #: The kinds of disturbance, with what a check of that kind does to shared state.
 KINDS: Final = {
     "clock": "moves the target's clock (every token and window of every other check moves with it)",

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from bsk_conformance.harness.phases import LAST, PARALLEL
+from bsk_conformance.harness.disturbances import LAST, PARALLEL
 
 
 class PhasedScheduling(LoadScheduling):

@@ -30,14 +30,13 @@ from typing import Any
 import pytest
 
 from bsk_conformance.harness.collection import check_name
-from bsk_conformance.harness.disturbances import GUARD, DisturbanceError, load_disturbances
+from bsk_conformance.harness.disturbances import GUARD, LAST, PARALLEL, SERIAL, DisturbanceError, load_disturbances
 from bsk_conformance.harness.state import RunState, state_key
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
 PHASE_DIR = "bsk_phase_dir"  # workerinput key: the run's share directory
 CHECK_PROPERTY = "bsk_check"  # harness/plugin.py's check record, which gets its exchange count here
 VIOLATIONS_PROPERTY = "bsk_undeclared"
-PARALLEL, SERIAL, LAST = "parallel", "serial", "last"
 
 declared_key = pytest.StashKey[dict[str, frozenset[str]]]()
 _sent_key = pytest.StashKey[int]()
