@@ -21,8 +21,11 @@ from typing import Final
 
 # The phase a check runs in follows from what it disturbs (harness/phases.py
 # assigns it, harness/phase_scheduler.py keeps to it): nothing shared, in
-# parallel; shared state, one at a time; a whole-run judgement, last.
-PARALLEL, SERIAL, LAST = "parallel", "serial", "last"
+# parallel; shared state, one at a time; a whole-run judgement, last. FIRST is
+# PARALLEL started before the rest: a long check (schema fuzzing), so the
+# parallel phase does not end waiting on it, and the checks that share one
+# module-scoped run of it land on one worker and run it once.
+PARALLEL, FIRST, SERIAL, LAST = "parallel", "first", "serial", "last"
 
 #: The kinds of disturbance, with what a check of that kind does to shared state.
 KINDS: Final = {

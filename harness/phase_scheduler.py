@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from bsk_conformance.harness.disturbances import LAST, PARALLEL
+from bsk_conformance.harness.disturbances import FIRST, LAST, PARALLEL
 
 
 class PhasedScheduling(LoadScheduling):
@@ -60,8 +60,9 @@ class PhasedScheduling(LoadScheduling):
         self.collection = next(iter(self.node2collection.values()))
         phases = self._phases()
         indices = range(len(self.collection))
-        self.pending[:] = [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
-        serial = [i for i in indices if phases.get(self.collection[i]) not in (PARALLEL, LAST)]
+        first = [i for i in indices if phases.get(self.collection[i]) == FIRST]
+        self.pending[:] = first + [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
+        serial = [i for i in indices if phases.get(self.collection[i]) not in (FIRST, PARALLEL, LAST)]
         self._serial = serial + [i for i in indices if phases.get(self.collection[i]) == LAST]
         self._serial_set = set(self._serial)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
@@ -74,7 +75,17 @@ class PhasedScheduling(LoadScheduling):
             return
         if self.maxschedchunk is None:
             self.maxschedchunk = len(self.collection)
-        if self.pending and len(self.pending) < 2 * len(self.nodes):
+        if first and len(self.nodes) > 1 and len(self.pending) > len(first):
+            # the long checks, alone, to one worker; the others share the rest
+            self._send_tests(self.nodes[0], len(first))
+            rest = self.nodes[1:]
+            chunk = max(min(len(self.pending) // len(rest) // 4, self.maxschedchunk), 2)
+            for node in rest:
+                self._send_tests(node, chunk)
+            for node in rest:  # the first worker gets more only as its long checks end
+                self.check_schedule(node)
+            return
+        elif self.pending and len(self.pending) < 2 * len(self.nodes):
             nodes = cycle(self.nodes)
             for _ in range(len(self.pending)):
                 self._send_tests(next(nodes), 1)

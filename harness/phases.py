@@ -30,7 +30,15 @@ from typing import Any
 import pytest
 
 from bsk_conformance.harness.collection import check_name
-from bsk_conformance.harness.disturbances import GUARD, LAST, PARALLEL, SERIAL, DisturbanceError, load_disturbances
+from bsk_conformance.harness.disturbances import (
+    FIRST,
+    GUARD,
+    LAST,
+    PARALLEL,
+    SERIAL,
+    DisturbanceError,
+    load_disturbances,
+)
 from bsk_conformance.harness.state import RunState, state_key
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
@@ -75,7 +83,9 @@ def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]]) -> str:
     marker = item.get_closest_marker("requirement")
     if marker is None:
         return PARALLEL  # not a conformance check (the project's own tests)
-    return SERIAL if declared.get(marker.args[0]) else PARALLEL
+    if declared.get(marker.args[0]):
+        return SERIAL
+    return FIRST if item.get_closest_marker("runs_first") is not None else PARALLEL
 
 
 @pytest.hookimpl(tryfirst=True)

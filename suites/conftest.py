@@ -26,6 +26,9 @@ SCAN_FILE = "key-leaks-{}.json"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "runs_last: a check that judges the traffic of the whole run; it runs last")
+    config.addinivalue_line(
+        "markers", "runs_first: a long check; under -n it starts the run, on one worker (harness/phases.py)"
+    )
 
 
 @pytest.hookimpl(trylast=True)

@@ -35,6 +35,11 @@ from ._fuzz_document import document_for
 if TYPE_CHECKING:
     from ._fuzz_stateless import StatelessRun
 
+# the longest checks of the catalogue: under -n they start the run, on one worker,
+# so the module-scoped fuzzing run is made once and the parallel phase does not
+# end waiting on it (harness/phases.py)
+pytestmark = pytest.mark.runs_first
+
 STATEFUL_STEPS = 6  # steps per stateful scenario
 SHOWN = 5  # failing exchanges quoted in a failure message
 

@@ -148,6 +148,32 @@ def test_serial_checks_go_to_one_worker_once_every_other_has_finished(tmp_path):
     assert sorted(one.sent + two.sent) == list(range(10))
 
 
+def test_long_checks_go_alone_to_one_worker_first(tmp_path):
+    """`runs_first` checks (schema fuzzing) start the run, together on one
+    worker (the checks sharing a module-scoped fuzzing run run it once);
+    the other workers take the rest meanwhile."""
+    pytest.importorskip("xdist")
+    from bsk_conformance.harness.phase_scheduler import PhasedScheduling
+
+    collection = [f"suites/t.py::test_{i}" for i in range(40)]
+    phases = {nodeid: "parallel" for nodeid in collection}
+    phases[collection[30]] = phases[collection[31]] = "first"
+    (tmp_path / "phases-gw0.json").write_text(__import__("json").dumps(phases))
+    scheduler = PhasedScheduling(FakeConfig(), None, lambda: tmp_path)
+    one, two = FakeNode("gw0"), FakeNode("gw1")
+    for node in (one, two):
+        scheduler.add_node(node)
+        scheduler.add_node_collection(node, collection)
+    scheduler.schedule()
+    assert one.sent == [30, 31]
+    assert two.sent and not {30, 31} & set(two.sent)
+    while scheduler.pending:
+        for node in (one, two):
+            for index in list(scheduler.node2pending[node])[:-1]:
+                scheduler.mark_test_complete(node, index)
+    assert sorted(one.sent + two.sent) == list(range(40))
+
+
 # -- the key-leak scan sees every worker --------------------------------------
 
 
