@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bsk_conformance.harness import api
+from tests.python_source import parse
 
 SUITES = Path(__file__).resolve().parents[2] / "suites"
 API = "bsk_conformance.harness.api"
@@ -26,7 +27,7 @@ STACK = frozenset({"pytest", "httpx", "schemathesis", "hypothesis", "jwt", "cryp
 def forbidden_imports(source: str) -> list[str]:
     """`line: module` for every import in `source` outside the allowed set."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -89,6 +90,6 @@ def test_the_api_exports_what_it_names():
 
 def test_the_api_module_only_re_exports():
     """Implementations live in modules named for what they hold; api.py names them."""
-    tree = ast.parse(Path(api.__file__).read_text())
+    tree = parse(Path(api.__file__).read_text())
     defined = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
     assert defined == []

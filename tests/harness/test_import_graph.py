@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.python_source import parse
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "bsk_conformance"
 # the installed name of each top-level folder (pyproject's package-dir)
@@ -33,7 +35,7 @@ def modules_of(folder: str) -> dict[str, Path]:
 
 def imported(path: Path, name: str, known: set[str]) -> set[str]:
     """The project modules `path` (module `name`) imports, resolved to module names."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):

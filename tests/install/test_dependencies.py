@@ -15,12 +15,19 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+from tests.python_source import parse
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ("bsk_conformance", "harness", "suites", "reports", "fixtures", "reference_server")
 # declared for a reason the import scan cannot see
 INDIRECT = {
     # pyjwt's ES256/EdDSA need it; the suites also import it directly
     "cryptography": "imported",
+}
+# optional plugins' packages: imported by one module only, which is itself
+# imported only where that plugin is loaded (a plain install has no xdist)
+OPTIONAL = {
+    "xdist": ("pytest-xdist", "harness/phase_scheduler.py"),
 }
 
 
@@ -35,16 +42,30 @@ def _declared() -> tuple[set[str], set[str]]:
     return runtime, test
 
 
-def _imported_top_levels() -> set[str]:
-    names: set[str] = set()
+def _importers() -> dict[str, set[str]]:
+    """Each top-level name runtime code imports, with the files importing it."""
+    found: dict[str, set[str]] = {}
     for folder in RUNTIME:
         for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: set[str] = set()
+            for node in ast.walk(parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     names.update(alias.name.split(".")[0] for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     names.add(node.module.split(".")[0])
-    return names - set(sys.stdlib_module_names) - {"bsk_conformance", "__future__"}
+            for name in names:
+                found.setdefault(name, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def _imported_top_levels() -> set[str]:
+    return set(_importers()) - set(sys.stdlib_module_names) - {"bsk_conformance", "__future__"} - set(OPTIONAL)
+
+
+def test_an_optional_plugin_is_imported_only_by_its_one_module() -> None:
+    importers = _importers()
+    for name, (_, module) in OPTIONAL.items():
+        assert importers.get(name, set()) <= {module}, f"{name} imported outside {module}: {importers[name]}"
 
 
 def _distributions(import_names: set[str]) -> set[str]:
@@ -74,3 +95,4 @@ def test_test_only_packages_stay_in_the_test_extra() -> None:
     runtime, test = _declared()
     assert not runtime & test
     assert {"pytest-xdist", "freezegun", "time-machine"} <= test
+    assert {dist for dist, _ in OPTIONAL.values()} <= test - runtime
