@@ -39,24 +39,19 @@ from bsk_conformance.harness.disturbances import (
     DisturbanceError,
     load_disturbances,
 )
-from bsk_conformance.harness.state import RunState, state_key
+from bsk_conformance.harness.state import CHECK_PROPERTY, run_state
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
 PHASE_DIR = "bsk_phase_dir"  # workerinput key: the run's share directory
-CHECK_PROPERTY = "bsk_check"  # harness/plugin.py's check record, which gets its exchange count here
 VIOLATIONS_PROPERTY = "bsk_undeclared"
 
 declared_key = pytest.StashKey[dict[str, frozenset[str]]]()
 _sent_key = pytest.StashKey[int]()
 
 
-def _state(config: pytest.Config) -> RunState | None:
-    return config.stash.get(state_key, None)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    state = _state(config)
+    state = run_state(config)
     if state is None:
         return
     try:
@@ -98,7 +93,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if where is None or declared_key not in config.stash:
         return
     declared = config.stash[declared_key]
-    state = _state(config)
+    state = run_state(config)
     profile = state.profile if state is not None else None  # read once, at configure
     all_serial = profile is not None and any(a.totp_secret for a in profile.accounts)
     phases = {item.nodeid: phase_of(item, declared) for item in session.items}
@@ -113,7 +108,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """Judge the check's disturbances against its declaration while it runs."""
-    state = _state(item.config)
+    state = run_state(item.config)
     marker = item.get_closest_marker("requirement")
     if state is None or marker is None or declared_key not in item.config.stash:
         return (yield)
@@ -130,7 +125,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if call.when != "teardown" or _sent_key not in item.stash:
         return report
-    sent = _state(item.config).evidence.sent - item.stash[_sent_key]
+    sent = run_state(item.config).evidence.sent - item.stash[_sent_key]
     for name, value in report.user_properties:
         if name == CHECK_PROPERTY:
             value["exchanges"] = sent

@@ -3,6 +3,7 @@ phase-aware xdist scheduler and the key-leak scan across workers."""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -114,25 +115,37 @@ class FakeConfig:
         return {"maxschedchunk": None}[name]
 
 
-def test_serial_checks_go_to_one_worker_once_every_other_has_finished(tmp_path):
-    pytest.importorskip("xdist")
+def _scheduled(tmp_path, size: int, phases_of: dict[int, str]):
+    """A PhasedScheduling over `size` checks (parallel unless `phases_of` says
+    otherwise, by index) and two fake workers, after its first schedule()."""
     from bsk_conformance.harness.phase_scheduler import PhasedScheduling
 
-    collection = [f"suites/t.py::test_{i}" for i in range(10)]
+    collection = [f"suites/t.py::test_{i}" for i in range(size)]
     phases = {nodeid: "parallel" for nodeid in collection}
-    phases[collection[2]] = phases[collection[7]] = "serial"
-    phases[collection[5]] = "last"
-    (tmp_path / "phases-gw0.json").write_text(__import__("json").dumps(phases))
+    for index, phase in phases_of.items():
+        phases[collection[index]] = phase
+    (tmp_path / "phases-gw0.json").write_text(json.dumps(phases))
     scheduler = PhasedScheduling(FakeConfig(), None, lambda: tmp_path)
     one, two = FakeNode("gw0"), FakeNode("gw1")
     for node in (one, two):
         scheduler.add_node(node)
         scheduler.add_node_collection(node, collection)
     scheduler.schedule()
-    while scheduler.pending:  # the workers run what they got, two at a time
-        for node in (one, two):
+    return scheduler, one, two
+
+
+def _run_the_parallel_phase(scheduler, nodes) -> None:
+    """The workers run what they got, two at a time, until nothing is pending."""
+    while scheduler.pending:
+        for node in nodes:
             for index in list(scheduler.node2pending[node])[:-1]:
                 scheduler.mark_test_complete(node, index)
+
+
+def test_serial_checks_go_to_one_worker_once_every_other_has_finished(tmp_path):
+    pytest.importorskip("xdist")
+    scheduler, one, two = _scheduled(tmp_path, 10, {2: "serial", 7: "serial", 5: "last"})
+    _run_the_parallel_phase(scheduler, (one, two))
     serial = {2, 5, 7}
     assert not serial & set(one.sent + two.sent), "a serial check was sent during the parallel phase"
     assert not scheduler.tests_finished
@@ -153,24 +166,10 @@ def test_long_checks_go_alone_to_one_worker_first(tmp_path):
     worker (the checks sharing a module-scoped fuzzing run run it once);
     the other workers take the rest meanwhile."""
     pytest.importorskip("xdist")
-    from bsk_conformance.harness.phase_scheduler import PhasedScheduling
-
-    collection = [f"suites/t.py::test_{i}" for i in range(40)]
-    phases = {nodeid: "parallel" for nodeid in collection}
-    phases[collection[30]] = phases[collection[31]] = "first"
-    (tmp_path / "phases-gw0.json").write_text(__import__("json").dumps(phases))
-    scheduler = PhasedScheduling(FakeConfig(), None, lambda: tmp_path)
-    one, two = FakeNode("gw0"), FakeNode("gw1")
-    for node in (one, two):
-        scheduler.add_node(node)
-        scheduler.add_node_collection(node, collection)
-    scheduler.schedule()
+    scheduler, one, two = _scheduled(tmp_path, 40, {30: "first", 31: "first"})
     assert one.sent == [30, 31]
     assert two.sent and not {30, 31} & set(two.sent)
-    while scheduler.pending:
-        for node in (one, two):
-            for index in list(scheduler.node2pending[node])[:-1]:
-                scheduler.mark_test_complete(node, index)
+    _run_the_parallel_phase(scheduler, (one, two))
     assert sorted(one.sent + two.sent) == list(range(40))
 
 
