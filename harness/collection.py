@@ -37,6 +37,26 @@ def intended_args(config: pytest.Config) -> list[str] | None:
     return None  # another project's own tests: stay out of the way
 
 
+def is_conformance_run(config: pytest.Config) -> bool:
+    """Whether this pytest process runs the conformance suites (a target
+    given, or the suites among what it collects), as opposed to another
+    project's own tests, where the plugin stays out of the way."""
+    if config.getoption("target", None):
+        return True
+    suites = suites_dir()
+    for arg in config.args:
+        name = str(arg).split("::", 1)[0]
+        if name.startswith(suites_package.__name__):
+            return True  # --pyargs bsk_conformance.suites[.module]
+        path = Path(name)
+        if not path.is_absolute():
+            path = Path(config.invocation_params.dir) / path
+        path = path.resolve()
+        if path == suites or suites in path.parents:
+            return True
+    return False
+
+
 def is_suite_item(item: pytest.Item) -> bool:
     return suites_dir() in Path(item.path).resolve().parents
 

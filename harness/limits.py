@@ -31,6 +31,7 @@ from bsk_conformance.harness.verdicts import CheckFailed
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 DEFAULT_RUN_TIMEOUT = 15 * 60.0
+DEFAULT_CLEANUP_TIMEOUT = 30.0
 DEFAULT_UNRESPONSIVE_AFTER = 3
 # what the harness asks for, and so what it can decode within the cap
 ACCEPT_ENCODING = "gzip, deflate"
@@ -91,6 +92,11 @@ class Limits:
     unresponsive_after: int = DEFAULT_UNRESPONSIVE_AFTER
     run_timeout: float | None = None
     run_started: float = field(default_factory=now)
+    # after SIGINT/SIGTERM (harness/interruption.py): what is left of the run is
+    # undoing what it changed, under a deadline of its own; a second signal abandons it
+    cleanup_timeout: float | None = None
+    cleanup_deadline: float | None = None
+    abandoned: str | None = None
     _consecutive_timeouts: int = 0
     _unresponsive: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -101,6 +107,29 @@ class Limits:
         if self.run_timeout is None:
             return None
         return self.run_started + self.run_timeout - now()
+
+    def begin_cleanup(self, seconds: float) -> None:
+        """From now on every exchange ends by the cleanup deadline (the run
+        deadline no longer applies: cleanup gets its own time even past it)."""
+        self.cleanup_timeout = seconds
+        self.cleanup_deadline = now() + seconds
+
+    def abandon(self, reason: str) -> None:
+        """No further exchange is sent; one in flight is left to its thread."""
+        self.abandoned = reason
+
+    def exchange_budget(self) -> tuple[float, str]:
+        """How long the next exchange may take, and the limit that says so."""
+        budget, what = self.request_timeout, f"--request-timeout {self.request_timeout:g} s"
+        if self.cleanup_deadline is not None:
+            left = self.cleanup_deadline - now()
+            if left < budget:
+                budget, what = max(left, 0.0), f"the cleanup deadline (--cleanup-timeout {self.cleanup_timeout:g} s)"
+            return budget, what
+        run_left = self.run_left()
+        if run_left is not None and run_left < budget:
+            budget, what = max(run_left, 0.0), f"the run deadline (--run-timeout {self.run_timeout:g} s)"
+        return budget, what
 
     def run_expired(self) -> str | None:
         """Why no further check may start, or None."""
@@ -221,13 +250,12 @@ def run_exchange(
     and the cap. Returns the (closed) response, what was read of its body, and
     how long it took. Raises ExchangeTimeout, TargetUnresponsive, or what the
     inner transport raised."""
+    if limits.abandoned is not None:
+        raise TargetUnresponsive(limits.abandoned, request=request)
     reason = limits.unresponsive()
     if reason is not None:
         raise TargetUnresponsive(reason.removeprefix("not run: "), request=request)
-    budget, what = limits.request_timeout, f"--request-timeout {limits.request_timeout:g} s"
-    run_left = limits.run_left()
-    if run_left is not None and run_left < budget:
-        budget, what = max(run_left, 0.0), f"the run deadline (--run-timeout {limits.run_timeout:g} s)"
+    budget, what = limits.exchange_budget()
     started = now()
     deadline = started + budget
     # every read and the connect also give up by the deadline, so an abandoned

@@ -15,6 +15,7 @@ import pytest
 
 from bsk_conformance.harness.clock import MODES
 from bsk_conformance.harness.limits import (
+    DEFAULT_CLEANUP_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_RUN_TIMEOUT,
@@ -99,6 +100,14 @@ OPTIONS: tuple[Option, ...] = (
         default=DEFAULT_RUN_TIMEOUT,
     ),
     Option(
+        "--cleanup-timeout",
+        "after SIGINT or SIGTERM, the longest the run may spend undoing what it changed on the target "
+        "before it writes the reports; a second signal abandons the cleanup at once (default 30)",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_CLEANUP_TIMEOUT,
+    ),
+    Option(
         "--max-response-bytes",
         "the largest body read from the target, on the wire or decoded (default 10485760, 10 MB)",
         metavar="N",
@@ -172,6 +181,8 @@ def check_options(options: RunOptions, catalogue: Catalogue) -> None:
         usage_error("--request-timeout must be more than zero seconds")
     if options.run_timeout <= 0:
         usage_error("--run-timeout must be more than zero seconds")
+    if options.cleanup_timeout <= 0:
+        usage_error("--cleanup-timeout must be more than zero seconds")
     if options.max_response_bytes < 1024:
         usage_error("--max-response-bytes must be at least 1024")
     if options.unresponsive_after < 0:

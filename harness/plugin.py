@@ -22,6 +22,14 @@ import pytest
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
+from bsk_conformance.harness.interruption import (
+    WORKER_INTERRUPTION,
+    CleanupAbandoned,
+    RunInterrupted,
+    fold_worker_interruption,
+    guard_of,
+    note_maxfail,
+)
 from bsk_conformance.harness.limits import Limits
 from bsk_conformance.harness.options import (
     add_options,
@@ -50,9 +58,10 @@ from bsk_conformance.harness.state import (
     run_state,
     state_key,
 )
-from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, NotVerified, exit_code
+from bsk_conformance.harness.verdicts import EXIT_INCOMPLETE, NotVerified, run_exit_code
 
 pytest_plugins = [
+    "bsk_conformance.harness.interruption_hooks",
     "bsk_conformance.harness.fixtures",
     "bsk_conformance.harness.deployments",
     "bsk_conformance.harness.phases",
@@ -81,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
     redactor = Redactor(run_key)
     limits = Limits(
+        cleanup_timeout=options.cleanup_timeout,
         request_timeout=options.request_timeout,
         max_response_bytes=options.max_response_bytes,
         unresponsive_after=options.unresponsive_after,
@@ -121,6 +131,10 @@ class _XdistHooks:
         """Every worker redacts with the controller's run key, so a secret has
         one fingerprint across the whole report."""
         node.workerinput[RUN_KEY] = self._state.redactor.run_key.hex()
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """A worker stopped by a signal says so, and how far its cleanup got."""
+        fold_worker_interruption(self._state, getattr(node, "workeroutput", {}).get(WORKER_INTERRUPTION))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -179,9 +193,42 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     if item.get_closest_marker("requirement") is None:
         return (yield)
     item.stash[phases_key] = []
-    with state.evidence.collecting() as bucket:
-        item.stash[bucket_key] = bucket
-        return (yield)
+    guard = guard_of(item.config)
+    if guard is not None:
+        guard.current_check = check_name(item)
+    try:
+        with state.evidence.collecting() as bucket:
+            item.stash[bucket_key] = bucket
+            return (yield)
+    except (RunInterrupted, CleanupAbandoned) as stop:
+        # the run stops (session.shouldstop is set): a check stopped in its
+        # setup or call still gets its record, an error naming the signal; its
+        # fixtures are undone with the session's, under the cleanup deadline
+        if not isinstance(stop, RunInterrupted) or stop.in_flight:
+            _record_interrupted(item, state, str(stop.args[0] if stop.args else "a signal"))
+        return True
+    finally:
+        if guard is not None:
+            guard.current_check = None
+
+
+def _record_interrupted(item: pytest.Item, state: RunState, cause: str) -> None:
+    """The record of a check the signal stopped, delivered as its teardown
+    report (xdist carries it from a worker like any other)."""
+    message = f"interrupted by {cause} while the check ran: the rule was neither shown kept nor broken"
+    phases = [*item.stash[phases_key], {"when": "call", "outcome": "error", "message": message, "duration": 0.0}]
+    rid = item.get_closest_marker("requirement").args[0]
+    record = fold_phase(check_name(item), rid, phases, list(item.stash.get(bucket_key, [])))
+    report = pytest.TestReport(
+        nodeid=item.nodeid,
+        location=item.location,
+        keywords={},
+        outcome="failed",
+        longrepr=message,
+        when="teardown",
+        user_properties=[(CHECK_PROPERTY, record)],
+    )
+    item.ihook.pytest_runtest_logreport(report=report)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -218,13 +265,18 @@ class _CheckCollector:
 
     def __init__(self, state: RunState) -> None:
         self._state = state
+        self.last_failed: str | None = None  # the check an -x/--maxfail stop came after
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.last_failed = report.nodeid
         if report.when != "teardown":
             return
         for name, value in report.user_properties:
             if name == CHECK_PROPERTY:
                 self._state.checks.append(value)
+                if value["outcome"] == "failed":
+                    self.last_failed = value["nodeid"]
 
 
 @pytest.hookimpl(trylast=True)
@@ -239,7 +291,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if state.service is not None:
         state.service.close()
-    if not state.is_controller or not state.checks:
+    if not state.is_controller:
+        return
+    collector = config.pluginmanager.get_plugin("bsk-conformance-collector")
+    note_maxfail(session, state, getattr(collector, "last_failed", None))
+    if not state.checks and state.interruption is None:
         return
     # no target opened in this process: the in-process servers of the xdist
     # workers got their clock by the same rule
@@ -259,6 +315,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         preflight_notes=state.preflight_notes,
         in_process=not options.target,
         target_fingerprint=certified_fingerprint(state.service, state.target_fingerprint),
+        interruption=state.interruption,
     )
     state.result = result
     report_dir = Path(options.report_dir)
@@ -270,9 +327,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
         session.exitstatus = EXIT_INCOMPLETE
         return
-    session.exitstatus = exit_code(
-        result["verdict"], warnings=result["summary"]["warning"], strict=bool(getattr(config.option, "strict", False))
-    )
+    session.exitstatus = run_exit_code(result, strict=bool(getattr(config.option, "strict", False)))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

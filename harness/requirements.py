@@ -9,6 +9,7 @@ the run with one line naming the file and the entry.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from pathlib import Path
 from bsk_conformance.reports.vocabulary import LEVELS, NEEDS, VERIFIABLE
 
 ID_PATTERN = re.compile(r"^BSK-[A-Z]+-\d{3}$")
+CHECK_INDEX = "check-index.json"
+CHECK_INDEX_FORMAT = "bsk-conformance check index"
 _FIELDS = {"id", "level", "section", "title", "sentence", "verifiable", "needs", "withdrawn"}
 
 
@@ -59,6 +62,9 @@ class Requirement:
 class Catalogue:
     requirements: dict[str, Requirement] = field(default_factory=dict)
     digest: str = ""
+    # every shipped check, by requirement (fixtures/check-index.json): what a
+    # whole run runs, so a run can tell which requirements it did not run whole
+    checks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __contains__(self, rid: str) -> bool:
         return rid in self.requirements
@@ -75,6 +81,28 @@ class Catalogue:
 
 def default_directory() -> Path:
     return Path(str(resources.files("bsk_conformance.fixtures") / "requirements"))
+
+
+def check_index_path() -> Path:
+    return Path(str(resources.files("bsk_conformance.fixtures") / CHECK_INDEX))
+
+
+def load_check_index(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """The shipped checks by requirement ID; a broken index is a CatalogueError
+    naming the file (it is generated: `python -m tests.docs.check_index`)."""
+    path = path or check_index_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise CatalogueError(f"{path.name}: not a readable check index: {exc}") from None
+    checks = data.get("checks") if isinstance(data, dict) else None
+    if data.get("format") != CHECK_INDEX_FORMAT or not isinstance(checks, dict) or not all(
+        isinstance(names, list) and all(isinstance(n, str) for n in names) for names in checks.values()
+    ):
+        raise CatalogueError(f"{path.name}: not a check index (regenerate it: python -m tests.docs.check_index)")
+    return {rid: tuple(names) for rid, names in checks.items()}
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
@@ -110,6 +138,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     if problems:
         raise CatalogueError("\n".join(problems))
     catalogue.digest = "sha256:" + digest.hexdigest()
+    catalogue.checks = load_check_index()
     return catalogue
 
 

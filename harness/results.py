@@ -22,7 +22,7 @@ from bsk_conformance.harness.verdicts import (
     PreconditionFailed,
     requirement_status,
 )
-from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
+from bsk_conformance.reports.verdict_rules import completeness_of, overall_verdict, summary_of
 from bsk_conformance.reports.vocabulary import section_key
 
 MESSAGE_CAP = 4000
@@ -120,14 +120,26 @@ def build_result(
     preflight_notes: list[str] | None = None,
     in_process: bool = True,
     target_fingerprint: dict[str, Any] | None = None,
+    interruption: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The schema-v1 document (docs/architecture.md)."""
+    """The schema-v1 document (docs/architecture.md).
+
+    A check of the catalogue's index that has no record did not run: it is
+    listed with outcome `skipped` and why (left out by selection, or the run
+    was interrupted), so its requirement is not run whole and never passes."""
     by_requirement: dict[str, list[dict]] = defaultdict(list)
     for check in checks:
         by_requirement[check["requirement"]].append(check)
+    not_run = (
+        f"not run: the run was {interruption['message']}" if interruption else "not run: left out by selection"
+    )
     requirements = []
     for requirement in sorted(catalogue.active(), key=lambda r: (section_key(r.section), r.id)):
-        own = sorted(by_requirement.get(requirement.id, []), key=lambda c: c["nodeid"])
+        own = by_requirement.get(requirement.id, [])
+        ran = {c["nodeid"] for c in own}
+        missing = [name for name in catalogue.checks.get(requirement.id, ()) if name not in ran]
+        own = sorted([*own, *(_not_run_record(name, requirement.id, not_run) for name in missing)],
+                     key=lambda c: c["nodeid"])
         status = requirement_status(requirement.level, [c["outcome"] for c in own])
         requirements.append(
             {
@@ -155,7 +167,9 @@ def build_result(
         "clock": clock,
         "startedAt": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "durationSeconds": round(duration, 3),
-        "verdict": verdict_of(requirements),
+        "verdict": overall_verdict(requirements, interruption),
+        # how much of the catalogue ran: a run that left requirements out is partial, never conformant
+        "completeness": completeness_of(requirements),
         # requirement counts by status, and every exchange the checks (their fixtures included) sent
         "summary": {**summary_of(requirements), "exchanges": sum(c.get("exchanges", 0) for c in checks)},
         "requirements": requirements,
@@ -164,15 +178,25 @@ def build_result(
         "gitCommit": git_commit,
         "preflightNotes": preflight_notes or [],
     }
+    if interruption:
+        result["interruption"] = dict(interruption)
     if target_fingerprint:
         # what was certified, precisely: the JWKS, the Server header, TLS version and certificate
         result["targetFingerprint"] = dict(target_fingerprint)
     return result
 
 
+def _not_run_record(name: str, rid: str, message: str) -> dict[str, Any]:
+    return {"nodeid": name, "requirement": rid, "outcome": "skipped", "message": message,
+            "durationSeconds": 0.0, "evidence": []}
+
+
 def _reason(status: str, checks: list[dict]) -> str | None:
     if status == "skipped":
-        return "not run: left out by selection"
+        reasons = list(dict.fromkeys(c["message"] for c in checks if c["outcome"] == "skipped" and c["message"]))
+        ran = sum(1 for c in checks if c["outcome"] != "skipped")
+        why = reasons[0] if reasons else "not run: left out by selection"
+        return why if not ran else f"{why} ({ran} of its {len(checks)} checks ran)"
     wanted = {"failed": "failed", "warning": "failed", "error": "error", "not_verified": "not_verified"}.get(status)
     if wanted is None:
         return None

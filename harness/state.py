@@ -37,6 +37,7 @@ class RunOptions:
     list_requirements: bool
     request_timeout: float
     run_timeout: float
+    cleanup_timeout: float
     max_response_bytes: int
     unresponsive_after: int
     fuzz_examples: int
@@ -70,6 +71,7 @@ class Catalogue(Protocol):
 
     requirements: Mapping[str, Requirement]
     digest: str
+    checks: Mapping[str, tuple[str, ...]]  # the shipped checks by requirement (fixtures/check-index.json)
 
     def __contains__(self, rid: str) -> bool: ...
     def __getitem__(self, rid: str) -> Requirement: ...
@@ -99,6 +101,8 @@ class Limits(Protocol):
     """The run's deadlines and the target's health (harness/limits.py)."""
 
     def run_expired(self) -> str | None: ...
+    def begin_cleanup(self, seconds: float) -> None: ...
+    def abandon(self, reason: str) -> None: ...
 
 
 class Profile(Protocol):
@@ -156,6 +160,9 @@ class RunState:
     report_error: str | None = None
     service: OpenedTarget | None = None  # once the target is opened in this process
     target_fingerprint: dict | None = None  # TLS version and certificate of a remote target
+    # why the run stopped before its end (harness/interruption.py), as conformance.json's
+    # `interruption`: {cause, message, check, cleanup}; None for a run that was not cut short
+    interruption: dict | None = None
 
     @property
     def profile_digest(self) -> str | None:

@@ -30,6 +30,7 @@ __all__ = [
     "CheckFailed",
     "NotVerified",
     "exit_code",
+    "run_exit_code",
     "not_verified",
     "requirement_status",
     "run_verdict",
@@ -82,7 +83,24 @@ def not_verified(reason: str) -> None:
     raise NotVerified(reason)
 
 
+def run_exit_code(result: dict, *, strict: bool) -> int:
+    """The exit code of a run from its schema-v1 result.
+
+    Interrupted: pytest's INTERRUPTED (2), never 0. Partial: the code the
+    verdict of what ran would give (a selection whose checks all held exits 0:
+    pytest users select on purpose), while the verdict itself is never
+    conformant."""
+    verdict = result["verdict"]
+    if verdict == "interrupted":
+        return EXIT_INCOMPLETE
+    if verdict == "partial":
+        verdict = result["completeness"]["verdictOfRun"]
+    return exit_code(verdict, warnings=result["summary"]["warning"], strict=strict)
+
+
 def exit_code(verdict: str, *, warnings: int, strict: bool) -> int:
+    if verdict in ("interrupted",):
+        return EXIT_INCOMPLETE
     if verdict == "non-conformant":
         return EXIT_NON_CONFORMANT
     if verdict == "incomplete":

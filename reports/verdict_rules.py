@@ -26,12 +26,14 @@ def requirement_status(level: str, outcomes: Iterable[str]) -> str:
     SHOULD or MAY is a warning, never a failure.
     """
     seen = set(outcomes)
-    if not seen or seen == {"skipped"}:
+    if not seen:
         return "skipped"
     if "failed" in seen:
         return "failed" if level == "MUST" else "warning"
     if "error" in seen:
         return "error"
+    if "skipped" in seen:
+        return "skipped"  # not run whole: never passed on the strength of the checks that did run
     if "not_verified" in seen:
         return "not_verified"
     return "passed"
@@ -66,3 +68,25 @@ def summary_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         if key is not None:
             counts[key] += 1
     return counts
+
+
+def overall_verdict(requirements: Iterable[Mapping[str, Any]], interruption: Mapping[str, Any] | None) -> str:
+    """The run's verdict: interrupted, partial (a requirement not run whole), or verdict_of's."""
+    requirements = list(requirements)
+    if interruption:
+        return "interrupted"
+    if any(r.get("status") == "skipped" for r in requirements):
+        return "partial"
+    return verdict_of(requirements)
+
+
+def completeness_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """conformance.json's ``completeness``: how much of the catalogue ran, and the verdict of what did."""
+    requirements = list(requirements)
+    left_out = sorted(str(r["id"]) for r in requirements if r.get("status") == "skipped")
+    return {
+        "requirementsRun": len(requirements) - len(left_out),
+        "requirementsTotal": len(requirements),
+        "leftOut": left_out,
+        "verdictOfRun": verdict_of(requirements),
+    }
