@@ -293,10 +293,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.service.close()
     if not state.is_controller:
         return
+    if not state.checks and (state.interruption is None or guard_of(config) is None):
+        return  # no check ran, and no conformance run was stopped: nothing to report
     collector = config.pluginmanager.get_plugin("bsk-conformance-collector")
     note_maxfail(session, state, getattr(collector, "last_failed", None))
-    if not state.checks and state.interruption is None:
-        return
     # no target opened in this process: the in-process servers of the xdist
     # workers got their clock by the same rule
     clock = state.clock_mode or clock_name(options.clock, in_process=True, clock_control=True)

@@ -56,3 +56,13 @@ def test_requirements_md_is_fresh() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_check_index_is_fresh() -> None:
+    """fixtures/check-index.json is what a run compares its records with to tell
+    a whole run from a partial one: it must list exactly the shipped checks."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.docs.check_index", "--check", "fixtures/check-index.json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

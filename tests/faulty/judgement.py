@@ -119,6 +119,9 @@ class Outcome:
 
     def _verdict_problems(self) -> list[str]:
         verdict, code = self.run.result["verdict"], self.run.exit_code
+        if verdict == "partial":
+            # a variant's run selects its areas (-m): judged by the verdict of what ran
+            verdict = self.run.result["completeness"]["verdictOfRun"]
         if isinstance(self.subject, Variant):
             if any(catalogue()[rid].is_must for rid in self.expected):
                 return [] if verdict == "non-conformant" and code == 1 else [f"verdict {verdict} (exit {code})"]

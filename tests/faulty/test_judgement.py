@@ -62,3 +62,17 @@ def test_a_declared_warning_the_catalogue_still_makes_a_must_is_pending_not_pass
     assert outcome.pending == {must} and outcome.ok
     other = Outcome(latitude, "remote", _run({must: "failed", "BSK-TOK-003": "failed"}, "non-conformant", 1), 1.0)
     assert not other.ok
+
+
+def test_a_partial_run_is_judged_by_the_verdict_of_what_ran():
+    """A variant's run selects its areas (-m): partial, with the verdict of what ran."""
+    variant = Variant("v", "rule", ("BSK-TOK-004",), _factory)
+
+    def partial(status: str, of_run: str, code: int) -> Run:
+        run = _run({"BSK-TOK-004": status, "BSK-TOK-001": "skipped"}, "partial", code)
+        run.result["completeness"] = {"verdictOfRun": of_run}
+        return run
+
+    assert Outcome(variant, "remote", partial("failed", "non-conformant", 1), 1.0).ok
+    wrong_code = Outcome(variant, "remote", partial("failed", "non-conformant", 0), 1.0)
+    assert not wrong_code.ok and "verdict non-conformant (exit 0)" in wrong_code.problems()

@@ -29,6 +29,15 @@ class HarnessRun:
         return next(r["status"] for r in self.result["requirements"] if r["id"] == rid)
 
 
+def assert_partial_conformant(result: dict) -> None:
+    """A run of selected requirements whose checks all held: partial, never
+    conformant, and conformant as far as it went."""
+    assert result["verdict"] == "partial", result["verdict"]
+    completeness = result["completeness"]
+    assert completeness["verdictOfRun"] == "conformant", completeness
+    assert 0 < completeness["requirementsRun"] < completeness["requirementsTotal"], completeness
+
+
 @pytest.fixture
 def run_harness(tmp_path):
     """`run_harness(*args)` runs `pytest suites *args` in a subprocess."""
