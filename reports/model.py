@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .transcripts import clip, visible
 from .verdict_rules import completeness_of
 from .vocabulary import level_rank, section_key, status_rank
 
@@ -148,14 +149,19 @@ def interruption_facts(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def one_line(value: Any, limit: int = 200) -> str:
+    """Text from a report made safe for one terminal line: no escape sequence
+    or line break survives, and it is capped."""
+    text, note = clip(str(value), limit)
+    return visible(text).replace("\n", " ") + (" […]" if note else "")
+
+
 def not_whole_reason(result: Mapping[str, Any], verdict: str | None = None) -> str | None:
-    """Why a run cannot be certified, in one line (None for a whole run):
+    """Why a run cannot be certified, as one terminal-safe line (None for a whole run):
     ``"the run is partial (2 of 127 requirements run)"`` or ``"the run was
     interrupted by SIGTERM (during …; 40 of 127 requirements run; cleanup complete)"``.
 
-    ``verdict`` overrides the recorded one (``verify`` passes the recomputed
-    verdict). The cause and check come from the report: callers make them safe
-    for where they print.
+    ``verdict`` overrides the recorded one (``verify`` passes the recomputed verdict).
     """
     verdict = verdict or str(result.get("verdict", ""))
     if verdict == "partial":
@@ -163,8 +169,8 @@ def not_whole_reason(result: Mapping[str, Any], verdict: str | None = None) -> s
     if verdict != "interrupted":
         return None
     interruption = interruption_of(result) or {}
-    during = f"during {interruption['check']}; " if interruption.get("check") else ""
+    during = f"during {one_line(interruption['check'])}; " if interruption.get("check") else ""
     return (
-        f"the run was interrupted by {interruption.get('cause', 'an unknown cause')} "
-        f"({during}{run_extent(result)}; cleanup {interruption.get('cleanup', 'unknown')})"
+        f"the run was interrupted by {one_line(interruption.get('cause', 'an unknown cause'), 64)} "
+        f"({during}{run_extent(result)}; cleanup {one_line(interruption.get('cleanup', 'unknown'), 20)})"
     )
