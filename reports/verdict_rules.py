@@ -11,8 +11,10 @@ ran (conformant, non-conformant, incomplete; a requirement left out does not
 make a run incomplete), and :func:`overall_verdict` is what the run as a whole
 shows: ``interrupted`` when it was stopped, ``partial`` when any requirement
 was left out (not run, or not run whole), else the usual verdict. A run
-certifies only what it ran, so neither of the two is ever conformant. They live in ``reports/`` because the report package
-never imports the harness (it is what a buyer installs to check a bundle).
+certifies only what it ran, so neither of the two is ever conformant.
+
+They live in ``reports/`` because the report package never imports the
+harness (it is what a buyer installs to check a bundle).
 
 Standard library only, and cheap to import: the pytest plugin loads it at start.
 """

@@ -343,7 +343,8 @@ def test_verify_fails_a_report_claiming_conformant_while_a_requirement_was_left_
     code, out, _ = run_cli(capsys, "verify", forged)
     assert code == 1
     assert "conformance.json: verdict is conformant, but the requirement statuses make it partial" in out
-    assert "manifest.json: verdict is conformant, but the requirement statuses in conformance.json make it partial" in out
+    manifest_line = "manifest.json: verdict is conformant, but the requirement statuses in conformance.json make it partial"
+    assert manifest_line in out
     assert "conformance.json: verdict partial: the run is partial (" in out
 
 

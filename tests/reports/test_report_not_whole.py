@@ -118,7 +118,8 @@ def test_the_terminal_neutralises_escape_sequences_in_the_interruption() -> None
 def test_a_report_without_completeness_is_summarised_from_its_statuses() -> None:
     result = make_partial_result(run=3, total=5)
     del result["completeness"]
-    assert reports.terminal_summary(result, PATHS)[-1] == "verdict: PARTIAL (3 of 5 requirements run; not a certification)"
+    last = reports.terminal_summary(result, PATHS)[-1]
+    assert last == "verdict: PARTIAL (3 of 5 requirements run; not a certification)"
 
 
 # -- JUnit -------------------------------------------------------------------------------------------------
