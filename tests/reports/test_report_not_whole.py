@@ -203,3 +203,20 @@ def test_a_failure_in_what_ran_is_said_on_a_partial_banner() -> None:
     finish(result)
     assert result["verdict"] == "partial" and result["completeness"]["verdictOfRun"] == "non-conformant"
     assert "Of what ran, 1 MUST requirement failed." in _text(render_html(result).decode())
+
+
+def test_the_schemas_enumerate_the_words_of_the_vocabulary() -> None:
+    """One list of verdicts: conformance.json, the bundle manifest and the matrix admit exactly these."""
+    from bsk_conformance.reports import model, vocabulary
+
+    schema_dir = reports.schema_path().parent
+    conformance = json.loads(reports.schema_path().read_text(encoding="utf-8"))
+    assert tuple(conformance["properties"]["verdict"]["enum"]) == vocabulary.VERDICTS
+    defs = conformance["$defs"]
+    assert tuple(defs["completeness"]["properties"]["verdictOfRun"]["enum"]) == vocabulary.RUN_VERDICTS
+    assert tuple(defs["interruption"]["properties"]["cleanup"]["enum"]) == vocabulary.CLEANUP_STATES
+    assert tuple(model.CLEANUP_LABELS) == vocabulary.CLEANUP_STATES
+    manifest = json.loads((schema_dir / "manifest-v1.schema.json").read_text(encoding="utf-8"))
+    assert tuple(manifest["properties"]["verdict"]["enum"]) == vocabulary.VERDICTS
+    matrix = json.loads((schema_dir / "matrix-v1.schema.json").read_text(encoding="utf-8"))
+    assert tuple(matrix["$defs"]["implementation"]["properties"]["verdict"]["enum"]) == vocabulary.VERDICTS
