@@ -14,8 +14,9 @@ The archive (a plain zip) holds:
   exact bytes.
 
 Only those named files are taken from the directory, never whatever else lies
-there, and only a report that is schema-valid and agrees with itself
-(:mod:`.consistency`) is sealed.
+there, and only a report that is schema-valid, of a whole run (never a
+``partial`` or ``interrupted`` one: a certification is a whole run) and agrees
+with itself (:mod:`.consistency`) is sealed.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bsk_conformance import __version__
 
-from . import signing
+from . import model, signing
 from .consistency import recomputed_problems
+from .verdict_rules import overall_verdict
+from .vocabulary import NOT_WHOLE_VERDICTS
 from .files import write_atomic
 from .json_report import InvalidResult, load
 
@@ -182,6 +185,9 @@ def _read_report_dir(report_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]
         raise BundleError(f"{report}: cannot read it ({exc.strerror or exc})") from None
     except (InvalidResult, ValueError) as exc:
         raise BundleError(f"{report}: {exc}") from None
+    refusal = not_whole_refusal(result)
+    if refusal:
+        raise BundleError(f"{report}: {refusal}")
     inconsistent = recomputed_problems(result)
     if inconsistent:
         more = f" (and {len(inconsistent) - 1} more)" if len(inconsistent) > 1 else ""
@@ -195,6 +201,27 @@ def _read_report_dir(report_dir: Path) -> tuple[dict[str, Any], dict[str, bytes]
             except OSError as exc:
                 raise BundleError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     return result, members
+
+
+def not_whole_refusal(result: Mapping[str, Any]) -> str | None:
+    """Why a run that is not whole cannot be bundled, in one line; None for a whole run.
+
+    Judged on the recorded verdict and on the one its statuses give, so that a
+    report from before the two verdicts existed (a ``-k`` run that says
+    conformant) is refused for what it is, not only as a report that
+    disagrees with itself.
+    """
+    verdict = str(result.get("verdict"))
+    if verdict not in NOT_WHOLE_VERDICTS:
+        verdict = overall_verdict(result.get("requirements") or [], model.interruption_of(result))
+    reason = model.not_whole_reason(result, verdict)
+    if reason is None:
+        return None
+    if verdict == "partial":
+        return f"{reason}: a certification is a whole run; run every requirement, without -k, -m or --requirement"
+    cleanup = (model.interruption_of(result) or {}).get("cleanup")
+    after = "" if cleanup == "complete" else " (first undo what the interrupted run left: bsk-conformance cleanup)"
+    return f"{reason}: a certification is a whole run; run again to the end{after}"
 
 
 def make_bundle(

@@ -3,7 +3,8 @@
 Each requirement's status must be what its checks' outcomes fold to, the
 summary must count those statuses, and the verdict must follow from them, by
 the rules the run used (:mod:`.verdict_rules`). A report edited by hand (a
-failed requirement turned passed, a verdict rewritten) breaks one of these,
+failed requirement turned passed, a verdict rewritten, a partial run relabelled
+conformant, an interruption deleted) breaks one of these,
 whatever else was adjusted to hide it, unless every layer was rewritten
 consistently, which only a signature can rule out.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .verdict_rules import requirement_status, summary_of, verdict_of
+from .verdict_rules import completeness_of, overall_verdict, requirement_status, summary_of
 
 
 def _outcomes(requirement: Mapping[str, Any]) -> list[str]:
@@ -37,10 +38,26 @@ def recomputed_problems(result: Mapping[str, Any]) -> list[str]:
     # the counts by status; `exchanges` (optional) counts traffic, not statuses
     if {k: v for k, v in dict(result.get("summary") or {}).items() if k != "exchanges"} != summary:
         found.append(f"summary {_counts(result.get('summary') or {})} does not count the statuses ({_counts(summary)})")
-    verdict = verdict_of(requirements)
+    interruption = result.get("interruption")
+    verdict = overall_verdict(requirements, interruption)
     if result.get("verdict") != verdict:
-        found.append(f"verdict is {result.get('verdict')}, but the requirement statuses make it {verdict}")
+        because = "the run's interruption makes" if interruption is not None else "the requirement statuses make"
+        found.append(f"verdict is {result.get('verdict')}, but {because} it {verdict}")
+    # optional (reports written before it lack it); when present it must count what the statuses say
+    completeness = result.get("completeness")
+    if completeness is not None:
+        expected_completeness = completeness_of(requirements)
+        for key, value in expected_completeness.items():
+            if completeness.get(key) != value:
+                found.append(
+                    f"completeness.{key} is {_short(completeness.get(key))}, but the statuses make it {_short(value)}"
+                )
     return found
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _counts(summary: Mapping[str, Any]) -> str:

@@ -13,6 +13,13 @@ worse than that": :func:`compare` sorts every requirement ID into
 * **removed**: in OLD only, and not passed there (no longer checked, but it was
   not holding before either);
 * **unchanged**: the same status in both, counted by status.
+
+The verdict is compared too. A whole run (conformant, non-conformant or
+incomplete) followed by one that is not whole (``partial`` or
+``interrupted``) is a **regression of the verdict** and gates, even when no
+requirement's status got worse (a run interrupted after its last check): the
+baseline's verdict is no longer shown. Two runs that are both not whole are
+compared by their requirements only.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import vocabulary
+from . import model, vocabulary
 
 #: How bad a status is; a higher rank in NEW than in OLD is a regression.
 RANK: dict[str, int] = {"passed": 0, "warning": 1, "not_verified": 2, "skipped": 2, "error": 2, "failed": 3}
@@ -47,6 +54,9 @@ class Diff:
 
     old_verdict: str
     new_verdict: str
+    #: the verdicts in a few words: "partial (2/127)", "interrupted (SIGTERM)", else the verdict
+    old_verdict_tag: str = ""
+    new_verdict_tag: str = ""
     regressions: list[Change] = field(default_factory=list)
     improvements: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
@@ -55,13 +65,27 @@ class Diff:
     unchanged: Counter[str] = field(default_factory=Counter)
 
     @property
+    def verdict_regressed(self) -> bool:
+        """A whole run followed by one that is not whole (partial or interrupted)."""
+        return (
+            self.old_verdict not in vocabulary.NOT_WHOLE_VERDICTS
+            and self.new_verdict in vocabulary.NOT_WHOLE_VERDICTS
+        )
+
+    @property
     def has_regressions(self) -> bool:
-        return bool(self.regressions)
+        return bool(self.regressions) or self.verdict_regressed
 
     def to_json(self) -> dict[str, Any]:
         """A machine-readable form, for ``bsk-conformance diff --json``."""
         return {
-            "verdict": {"old": self.old_verdict, "new": self.new_verdict},
+            "verdict": {
+                "old": self.old_verdict,
+                "new": self.new_verdict,
+                "oldDetail": self.old_verdict_tag or self.old_verdict,
+                "newDetail": self.new_verdict_tag or self.new_verdict,
+                "regression": self.verdict_regressed,
+            },
             "regressions": [asdict(c) for c in self.regressions],
             "improvements": [asdict(c) for c in self.improvements],
             "changed": [asdict(c) for c in self.changed],
@@ -82,7 +106,12 @@ def _sort_key(change: Change) -> tuple[Any, ...]:
 
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> Diff:
     """Compare two valid schema-v1 results, requirement by requirement."""
-    diff = Diff(old_verdict=str(old.get("verdict")), new_verdict=str(new.get("verdict")))
+    diff = Diff(
+        old_verdict=str(old.get("verdict")),
+        new_verdict=str(new.get("verdict")),
+        old_verdict_tag=model.one_line(model.verdict_tag(old), 100),
+        new_verdict_tag=model.one_line(model.verdict_tag(new), 100),
+    )
     before, after = _index(old), _index(new)
     for req_id in sorted(before.keys() | after.keys()):
         o, n = before.get(req_id), after.get(req_id)
@@ -120,10 +149,16 @@ def _status(word: str | None) -> str:
 def format_text(diff: Diff, old_name: str, new_name: str) -> list[str]:
     """The diff for people: one line per changed requirement, grouped, then counts."""
     lines = [f"bsk-conformance diff {old_name} -> {new_name}"]
-    if diff.old_verdict != diff.new_verdict:
-        lines.append(f"verdict: {diff.old_verdict} -> {diff.new_verdict}")
+    old_verdict, new_verdict = diff.old_verdict_tag or diff.old_verdict, diff.new_verdict_tag or diff.new_verdict
+    if old_verdict != new_verdict:
+        lines.append(f"verdict: {old_verdict} -> {new_verdict}")
     else:
-        lines.append(f"verdict: {diff.new_verdict} (unchanged)")
+        lines.append(f"verdict: {new_verdict} (unchanged)")
+    if diff.verdict_regressed:
+        lines.append(
+            f"Verdict regression: the baseline was a whole run ({diff.old_verdict}); this run is {new_verdict}, "
+            "so it no longer shows that verdict"
+        )
     groups = [
         ("Regressions", diff.regressions),
         ("Improvements", diff.improvements),
@@ -145,6 +180,7 @@ def format_text(diff: Diff, old_name: str, new_name: str) -> list[str]:
     lines.append(
         f"{len(diff.regressions)} regression{'s' if len(diff.regressions) != 1 else ''}, "
         f"{len(diff.improvements)} improvement{'s' if len(diff.improvements) != 1 else ''}"
+        + (", and the verdict regressed" if diff.verdict_regressed else "")
     )
     return lines
 

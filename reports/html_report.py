@@ -53,7 +53,13 @@ TIERS: tuple[Limits, ...] = (
     Limits(0, 160, 160, list_omitted=False),
 )
 
-VERDICT_LABELS = {"conformant": "CONFORMANT", "non-conformant": "NON-CONFORMANT", "incomplete": "INCOMPLETE"}
+VERDICT_LABELS = {
+    "conformant": "CONFORMANT",
+    "non-conformant": "NON-CONFORMANT",
+    "incomplete": "INCOMPLETE",
+    "partial": "PARTIAL",
+    "interrupted": "INTERRUPTED",
+}
 
 
 def _static(name: str) -> str:
@@ -246,6 +252,8 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
     elif verdict == "non-conformant":
         noun = "requirement" if len(failed_must) == 1 else "requirements"
         blurb = f"{len(failed_must)} MUST {noun} of the contract failed."
+    elif verdict in vocabulary.NOT_WHOLE_VERDICTS:
+        blurb = _not_whole_blurb(result, len(failed_must))
     else:
         blurb = (
             f"No MUST requirement failed, but {len(open_must)} could not be verified or ended in an error, "
@@ -273,6 +281,7 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
         "verdict": verdict,
         "verdict_label": VERDICT_LABELS.get(verdict, _text(verdict, 40).upper()),
         "blurb": blurb,
+        "not_whole": _not_whole_context(result) if verdict in vocabulary.NOT_WHOLE_VERDICTS else None,
         "target": _text(result.get("target"), 200),
         "target_fingerprint": [(label, _text(value, 200)) for label, value in model.fingerprint_items(result)],
         "meta": meta,
@@ -298,6 +307,36 @@ def build_context(result: Mapping[str, Any], limits: Limits = TIERS[0]) -> dict[
             f"style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
             "img-src data:; base-uri 'none'; form-action 'none'"
         ),
+    }
+
+
+def _not_whole_blurb(result: Mapping[str, Any], failed_must: int) -> str:
+    """The banner's sentence for a partial or interrupted run: how much ran, and
+    what it showed (a MUST broken in what ran is said, never hidden)."""
+    counts = model.completeness(result)
+    how = "The run was interrupted" if result.get("verdict") == "interrupted" else "Requirements were left out"
+    shown = {
+        "conformant": "every MUST requirement passed",
+        "non-conformant": f"{failed_must} MUST requirement{'s' if failed_must != 1 else ''} failed",
+        "incomplete": "no MUST requirement failed, but some were not verified or ended in an error",
+    }.get(str(counts["verdictOfRun"]), f"what ran is {counts['verdictOfRun']}")
+    return (
+        f"{how}: {model.run_extent(result)}, so this is not a certification. "
+        f"Of what ran, {shown}."
+    )
+
+
+def _not_whole_context(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The "Not a whole run" section: counts, the IDs left out, how an interruption ended.
+    The interruption's message and check come from the run (target-derived text
+    may be in them): capped here, escaped by the template."""
+    counts = model.completeness(result)
+    return {
+        "extent": model.run_extent(result),
+        "verdict_of_run": VERDICT_LABELS.get(str(counts["verdictOfRun"]), _text(counts["verdictOfRun"], 40)),
+        "left_out": [_text(i, 100) for i in counts["leftOut"]],
+        "interruption": [(label, _text(value, 1000)) for label, value in model.interruption_facts(result)],
+        "cleanup": str((model.interruption_of(result) or {}).get("cleanup", "")),
     }
 
 

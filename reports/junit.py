@@ -21,6 +21,13 @@ Mapping (docs/reports.md explains it for users):
 A requirement with no check at all (left out, or not verifiable on this
 target) still gets one testcase, named ``<ID> (no check ran)``, so that it
 shows on the dashboard instead of vanishing.
+
+The testsuite's ``<properties>`` carry the run's ``verdict`` (``partial`` or
+``interrupted`` for a run that is not whole), ``verdictOfRun``,
+``requirementsRun`` and ``requirementsTotal``, and for an interrupted run
+``interruptionCause``, ``interruptionCheck``, ``interruptionMessage`` and
+``cleanup``. The counts of tests, failures, errors and skips stay per check:
+a check left out is a ``<skipped>`` with its message ("not run: ...").
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from . import model
 from .transcripts import clip
 
 # XML 1.0 cannot carry most control characters at all, escaped or not.
@@ -121,10 +129,19 @@ def render_junit(result: Mapping[str, Any]) -> bytes:
         timestamp=_x(result.get("startedAt"), 100),
         time=_seconds(result.get("durationSeconds")),
     )
+    completeness = model.completeness(result)
+    interruption = model.interruption_of(result) or {}
     _properties(
         suite,
         [
             ("verdict", result.get("verdict")),
+            ("verdictOfRun", completeness["verdictOfRun"]),
+            ("requirementsRun", completeness["requirementsRun"]),
+            ("requirementsTotal", completeness["requirementsTotal"]),
+            ("interruptionCause", interruption.get("cause")),
+            ("interruptionCheck", interruption.get("check")),
+            ("interruptionMessage", interruption.get("message")),
+            ("cleanup", interruption.get("cleanup")),
             ("target", result.get("target")),
             ("environment", result.get("environment")),
             ("clock", result.get("clock")),

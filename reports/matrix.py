@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from bsk_conformance import __version__
 
-from . import vocabulary
+from . import model, vocabulary
 from .files import write_atomic
 from .html_report import VERDICT_LABELS, _csp_hash, _environment, _segments, _static, _text, anchor
 
@@ -116,6 +116,9 @@ def build_matrix(entries: Sequence[Entry], output_dir: Path) -> dict[str, Any]:
                 "target": result["target"],
                 "environment": result["environment"],
                 "verdict": result["verdict"],
+                "verdictDetail": model.verdict_tag(result),
+                "completeness": model.completeness(result),
+                "interruption": result.get("interruption"),
                 "summary": dict(result["summary"]),
                 "harnessVersion": result["harnessVersion"],
                 "contractVersion": result["contractVersion"],
@@ -177,7 +180,7 @@ def _column(impl: Mapping[str, Any], index: int) -> dict[str, Any]:
         "name": _text(impl["name"], 80),
         "target": _text(impl["target"], 200),
         "verdict": impl["verdict"],
-        "verdict_label": VERDICT_LABELS.get(impl["verdict"], impl["verdict"]),
+        "verdict_label": _verdict_label(impl),
         "counts": [(s, vocabulary.STATUS_LABELS[s], counts[s]) for s in vocabulary.STATUSES if counts[s]],
         "total": sum(counts.values()),
         "segments": _segments(counts),
@@ -190,6 +193,15 @@ def _column(impl: Mapping[str, Any], index: int) -> dict[str, Any]:
         "jwks_short": jwks[:16] + "…" if len(jwks) > 20 else jwks,
         "source": _text(impl["source"], 300),
     }
+
+
+def _verdict_label(impl: Mapping[str, Any]) -> str:
+    """The column's verdict chip: ``NON-CONFORMANT``, ``PARTIAL (2/127)``, ``INTERRUPTED (SIGTERM)``.
+    The cause comes from the report: capped here, escaped by the template."""
+    verdict = str(impl["verdict"])
+    label = VERDICT_LABELS.get(verdict, verdict)
+    detail = str(impl.get("verdictDetail") or verdict)
+    return label + _text(detail[len(verdict) :], 120) if detail.startswith(verdict) else label
 
 
 def _cell(row: Mapping[str, Any], index: int, column: Mapping[str, Any]) -> dict[str, Any]:

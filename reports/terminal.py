@@ -17,6 +17,9 @@ from . import model, vocabulary
 from .transcripts import clip, visible
 
 _LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit"}
+#: A partial run lists the requirements it left out up to this many (`-k` on
+#: one area leaves out most of the catalogue: then the JSON report lists them).
+_LISTED_LEFT_OUT = 30
 
 
 def _id_lines(label: str, ids: list[str]) -> list[str]:
@@ -37,7 +40,9 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     """The end-of-run summary: counts, failed MUST IDs, report paths, then the verdict.
 
     ``paths`` is what :func:`reports.write_reports` returned. The last line is
-    always ``verdict: <VERDICT>``.
+    always ``verdict: <VERDICT>``; for a run that is not whole it goes on to say
+    how much ran (and, interrupted, by what, in which check, whether cleanup
+    completed), so that the last line of a CI log is never mistaken for a pass.
     """
     requirements = list(result.get("requirements") or [])
     summary = result.get("summary") or {}
@@ -82,9 +87,41 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     if warnings:
         lines += _id_lines(f"Warnings, SHOULD/MAY ({len(warnings)})", warnings)
 
+    lines += _not_whole_lines(result)
     for key in ("html", "json", "junit"):
         if key in paths:
             lines.append(f"{_LABELS[key]} report: {paths[key]}")
-    verdict = str(result.get("verdict", "")).upper()
-    lines.append(f"verdict: {verdict}")
+    lines.append(_verdict_line(result))
     return lines
+
+
+def _not_whole_lines(result: Mapping[str, Any]) -> list[str]:
+    """What a partial or interrupted run left out and how it stopped; nothing for a whole run."""
+    verdict = str(result.get("verdict", ""))
+    if verdict not in vocabulary.NOT_WHOLE_VERDICTS:
+        return []
+    counts = model.completeness(result)
+    lines = [f"  ran:       {model.run_extent(result)}; the verdict of what ran: {counts['verdictOfRun']}"]
+    left_out = [str(i) for i in counts["leftOut"]]
+    if left_out and len(left_out) <= _LISTED_LEFT_OUT:
+        lines += _id_lines(f"Left out ({len(left_out)})", left_out)
+    elif left_out:
+        lines.append(f"Left out ({len(left_out)}): listed in the JSON report's completeness.leftOut")
+    for label, value in model.interruption_facts(result):
+        lines.append(f"  {label.lower() + ':':<16} {_line(value)}")
+    return lines
+
+
+def _verdict_line(result: Mapping[str, Any]) -> str:
+    verdict = str(result.get("verdict", ""))
+    line = f"verdict: {_line(verdict.upper(), 40)}"
+    if verdict == "partial":
+        return f"{line} ({model.run_extent(result)}; not a certification)"
+    interruption = model.interruption_of(result)
+    if verdict == "interrupted" and interruption is not None:
+        where = f" during {_line(str(interruption['check']))}" if interruption.get("check") else ""
+        return (
+            f"{line} (by {_line(str(interruption.get('cause')), 64)}{where}; {model.run_extent(result)}; "
+            f"cleanup {_line(str(interruption.get('cleanup')), 20)})"
+        )
+    return line

@@ -2,10 +2,19 @@
 
 Written once, here: the harness folds every run with them
 (``harness/verdicts.py`` re-exports them, ``harness/results.py`` calls
-:func:`verdict_of`), and ``bsk-conformance verify`` recomputes a bundled
-report's statuses and verdict with them, so a report edited after the run
-cannot agree with itself. They live in ``reports/`` because the report package
-never imports the harness (it is what a buyer installs to check a bundle).
+:func:`overall_verdict` and :func:`completeness_of`), and ``bsk-conformance
+verify`` recomputes a bundled report's statuses and verdict with them, so a
+report edited after the run cannot agree with itself.
+
+Two layers of verdict: :func:`verdict_of` is the usual rule applied to what
+ran (conformant, non-conformant, incomplete; a requirement left out does not
+make a run incomplete), and :func:`overall_verdict` is what the run as a whole
+shows: ``interrupted`` when it was stopped, ``partial`` when any requirement
+was left out (not run, or not run whole), else the usual verdict. A run
+certifies only what it ran, so neither of the two is ever conformant.
+
+They live in ``reports/`` because the report package never imports the
+harness (it is what a buyer installs to check a bundle).
 
 Standard library only, and cheap to import: the pytest plugin loads it at start.
 """
@@ -22,8 +31,10 @@ def requirement_status(level: str, outcomes: Iterable[str]) -> str:
     """Fold the outcomes of a requirement's checks into its status.
 
     A single failing check decides (a rule broken once is broken); otherwise an
-    error or a not-verified check keeps the requirement from passing. A broken
-    SHOULD or MAY is a warning, never a failure.
+    error keeps the requirement from passing. A requirement not run whole (one
+    of its checks skipped: left out by selection, or not reached before an
+    interruption) is ``skipped`` even if its other checks passed: what did not
+    run shows nothing. A broken SHOULD or MAY is a warning, never a failure.
     """
     seen = set(outcomes)
     if not seen:
@@ -33,7 +44,7 @@ def requirement_status(level: str, outcomes: Iterable[str]) -> str:
     if "error" in seen:
         return "error"
     if "skipped" in seen:
-        return "skipped"  # not run whole: never passed on the strength of the checks that did run
+        return "skipped"
     if "not_verified" in seen:
         return "not_verified"
     return "passed"
@@ -60,6 +71,38 @@ def verdict_of(requirements: Iterable[Mapping[str, Any]]) -> str:
     return run_verdict((str(r["level"]), str(r["status"])) for r in requirements if counts_toward_verdict(r))
 
 
+def completeness_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """conformance.json's ``completeness``: how much of the run's requirements ran whole.
+
+    ``leftOut`` lists the requirements whose status is ``skipped`` (sorted IDs);
+    ``verdictOfRun`` is :func:`verdict_of` applied to the requirements, which is
+    the verdict of what ran.
+    """
+    entries = list(requirements)
+    left_out = sorted(str(r.get("id")) for r in entries if r.get("status") == "skipped")
+    return {
+        "requirementsRun": len(entries) - len(left_out),
+        "requirementsTotal": len(entries),
+        "leftOut": left_out,
+        "verdictOfRun": verdict_of(entries),
+    }
+
+
+def overall_verdict(requirements: Iterable[Mapping[str, Any]], interruption: Mapping[str, Any] | None) -> str:
+    """The run's verdict, as conformance.json's ``verdict`` records it.
+
+    ``interrupted`` when the run was stopped (``interruption`` is the report's
+    object of that name, None when the run ended by itself); else ``partial``
+    when any requirement was left out; else the usual :func:`verdict_of`.
+    """
+    entries = list(requirements)
+    if interruption is not None:
+        return "interrupted"
+    if any(r.get("status") == "skipped" for r in entries):
+        return "partial"
+    return verdict_of(entries)
+
+
 def summary_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """conformance.json's ``summary``: how many requirements ended in each status."""
     counts = dict.fromkeys(SUMMARY_KEYS.values(), 0)
@@ -68,25 +111,3 @@ def summary_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         if key is not None:
             counts[key] += 1
     return counts
-
-
-def overall_verdict(requirements: Iterable[Mapping[str, Any]], interruption: Mapping[str, Any] | None) -> str:
-    """The run's verdict: interrupted, partial (a requirement not run whole), or verdict_of's."""
-    requirements = list(requirements)
-    if interruption:
-        return "interrupted"
-    if any(r.get("status") == "skipped" for r in requirements):
-        return "partial"
-    return verdict_of(requirements)
-
-
-def completeness_of(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """conformance.json's ``completeness``: how much of the catalogue ran, and the verdict of what did."""
-    requirements = list(requirements)
-    left_out = sorted(str(r["id"]) for r in requirements if r.get("status") == "skipped")
-    return {
-        "requirementsRun": len(requirements) - len(left_out),
-        "requirementsTotal": len(requirements),
-        "leftOut": left_out,
-        "verdictOfRun": verdict_of(requirements),
-    }

@@ -12,7 +12,11 @@ What holds when it passes:
 * ``conformance.json`` follows the shipped schema v1;
 * its statuses, summary and verdict are what its checks' outcomes fold to by
   the run's own rules (:mod:`.verdict_rules`), and the manifest's verdict and
-  run fields agree with it.
+  run fields agree with it;
+* it is the record of a whole run: a ``partial`` or ``interrupted`` verdict
+  (recomputed, whatever the report claims) is a problem, since a
+  certification is a whole run. ``bundle`` refuses such a run; a bundle of
+  one was built by hand or by an older tool.
 
 A problem is one line; :class:`Unverifiable` (exit 3) is for input that
 cannot be checked at all: not a zip, a zip bomb, a path-traversal name, no
@@ -37,7 +41,8 @@ from .archive import DEFAULT_LIMITS, Limits, Member, read_archive
 from .bundle import MANIFEST, REPORT, SIGNATURE
 from .consistency import recomputed_problems
 from .json_report import problems as schema_problems
-from .verdict_rules import verdict_of
+from .model import interruption_of, not_whole_reason
+from .verdict_rules import overall_verdict
 
 MANIFEST_SCHEMA_FILE = "manifest-v1.schema.json"
 #: Schema problems beyond this many are counted, not listed.
@@ -226,8 +231,11 @@ def _check_report(member: Member, manifest: dict[str, Any] | None, out: Verifica
         return
     out.target = str(result["target"])
     out.problems.extend(f"{REPORT}: {problem}" for problem in recomputed_problems(result))
-    recomputed = verdict_of(result["requirements"])
+    recomputed = overall_verdict(result["requirements"], interruption_of(result))
     out.verdict = recomputed
+    reason = not_whole_reason(result, recomputed)
+    if reason is not None:
+        out.problems.append(f"{REPORT}: verdict {recomputed}: {reason}; a certification is a whole run")
     if manifest is None:
         return
     if manifest["verdict"] != recomputed:

@@ -45,7 +45,21 @@ SUMMARY_KEYS: Final = {
 #: Requirement levels (RFC 2119 words), strongest first.
 LEVELS: Final = ("MUST", "SHOULD", "MAY")
 
-VERDICTS: Final = ("conformant", "non-conformant", "incomplete")
+#: The verdict of what ran, by the usual rules (conformance.json's
+#: ``completeness.verdictOfRun``); a whole run's verdict is one of these.
+RUN_VERDICTS: Final = ("conformant", "non-conformant", "incomplete")
+
+#: Every verdict a report can record: a run that left requirements out is
+#: ``partial``, one that was stopped (a signal, ``-x``/``--maxfail``) is
+#: ``interrupted``. Neither is ever certified: a certification is a whole run.
+VERDICTS: Final = (*RUN_VERDICTS, "partial", "interrupted")
+
+#: Verdicts of runs that are not whole: ``bundle`` refuses them, ``verify`` fails them.
+NOT_WHOLE_VERDICTS: Final = ("partial", "interrupted")
+
+#: Whether an interrupted run undid what it changed on the target
+#: (conformance.json's ``interruption.cleanup``).
+CLEANUP_STATES: Final = ("complete", "incomplete", "abandoned")
 
 #: Where a requirement can be shown at all: ``any`` target; ``in-process`` (the
 #: bundled server's database and logs); ``live-or-in-process`` (a rule of live

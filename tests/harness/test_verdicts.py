@@ -17,6 +17,12 @@ from bsk_conformance.harness.verdicts import exit_code, requirement_status, run_
         ("MUST", ["passed", "not_verified"], "not_verified"),
         ("MUST", [], "skipped"),
         ("MUST", ["skipped"], "skipped"),
+        # not run whole: never passed, whatever its other checks showed
+        ("MUST", ["passed", "skipped"], "skipped"),
+        ("MUST", ["not_verified", "skipped"], "skipped"),
+        ("MUST", ["skipped", "failed"], "failed"),
+        ("SHOULD", ["skipped", "failed"], "warning"),
+        ("MUST", ["skipped", "error"], "error"),
     ],
 )
 def test_requirement_status(level, outcomes, status):

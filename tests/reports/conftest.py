@@ -16,7 +16,7 @@ from synthetic_results import make_large_result, make_result  # noqa: E402
 
 @pytest.fixture
 def result() -> dict[str, Any]:
-    """A small non-conformant run with a requirement in every status."""
+    """A small run with a requirement in every status: partial (one left out), non-conformant in what ran."""
     return make_result()
 
 

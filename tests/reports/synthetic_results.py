@@ -145,11 +145,24 @@ def finish(result: dict[str, Any]) -> dict[str, Any]:
     }
     must = [r["status"] for r in result["requirements"] if r["level"] == "MUST"]
     if "failed" in must:
-        result["verdict"] = "non-conformant"
+        verdict = "non-conformant"
     elif "not_verified" in must or "error" in must:
-        result["verdict"] = "incomplete"
+        verdict = "incomplete"
     else:
-        result["verdict"] = "conformant"
+        verdict = "conformant"
+    left_out = sorted(r["id"] for r in result["requirements"] if r["status"] == "skipped")
+    result["completeness"] = {
+        "requirementsRun": len(result["requirements"]) - len(left_out),
+        "requirementsTotal": len(result["requirements"]),
+        "leftOut": left_out,
+        "verdictOfRun": verdict,
+    }
+    if result.get("interruption") is not None:
+        result["verdict"] = "interrupted"
+    elif left_out:
+        result["verdict"] = "partial"
+    else:
+        result["verdict"] = verdict
     return result
 
 
@@ -175,7 +188,9 @@ def envelope(requirements: list[dict[str, Any]], **overrides: Any) -> dict[str, 
 
 
 def make_result(**overrides: Any) -> dict[str, Any]:
-    """A small non-conformant run: one requirement in every status, with evidence."""
+    """A small run with one requirement in every status, with evidence: a MUST
+    failed, and one requirement was left out (skipped), so its verdict is
+    ``partial`` (``completeness.verdictOfRun`` non-conformant)."""
     reqs = [
         requirement(
             "BSK-TOK-001",
@@ -318,3 +333,56 @@ def make_large_result(
             )
         )
     return envelope(reqs)
+
+
+def make_partial_result(run: int = 2, total: int = 127) -> dict[str, Any]:
+    """A run that selected ``run`` of ``total`` requirements (``-k``): everything
+    that ran passed, the rest is ``skipped`` with the harness's message."""
+    reqs = [
+        requirement(f"BSK-SEL-{i:03d}", "passed", title=f"Selected requirement {i}", section="4") for i in range(run)
+    ]
+    reqs += [
+        requirement(
+            f"BSK-OUT-{i:03d}",
+            "skipped",
+            title=f"Left-out requirement {i}",
+            reason="not run: left out by selection",
+            checks=[check(f"suites/test_x.py::test_out_{i}", "skipped", "not run: left out by selection")],
+        )
+        for i in range(total - run)
+    ]
+    return envelope(reqs)
+
+
+def make_interrupted_result(
+    *,
+    cause: str = "SIGTERM",
+    check_in_flight: str | None = "suites/test_two_factor.py::test_enable_twice",
+    message: str | None = None,
+    cleanup: str = "complete",
+) -> dict[str, Any]:
+    """A run stopped by ``cause`` in ``check_in_flight``: one MUST passed, the
+    check in flight ended in error naming the signal, one requirement not reached."""
+    message = message or f"interrupted by {cause}" + (f" during {check_in_flight}" if check_in_flight else "")
+    reqs = [
+        requirement("BSK-TOK-001", "passed", section="3", title="Login returns the token pair"),
+        requirement(
+            "BSK-2FA-003",
+            "error",
+            title="Enabling 2FA twice answers 409",
+            reason=f"interrupted by {cause}",
+            checks=[check(check_in_flight or "suites/test_two_factor.py::t", "error", f"interrupted by {cause}")],
+        ),
+        requirement(
+            "BSK-KEY-001",
+            "skipped",
+            title="API keys start with bsk_test_",
+            reason=f"not run: the run was interrupted by {cause}",
+            checks=[
+                check("suites/test_api_keys.py::test_prefix", "skipped", f"not run: the run was interrupted by {cause}")
+            ],
+        ),
+    ]
+    return envelope(
+        reqs, interruption={"cause": cause, "message": message, "check": check_in_flight, "cleanup": cleanup}
+    )

@@ -2,7 +2,9 @@
 bad input is one line and exit 3, never a traceback, and nothing is written.
 
 The run is real (real_runs.py: the harness against a faulty variant of the
-bundled server, so the report holds failed MUST requirements to forge).
+bundled server, so the report holds failed MUST requirements to forge), and
+whole: every requirement run, since bundle refuses a partial run. A partial or
+interrupted run is made from it by editing its report, as a tamperer would.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from real_runs import VARIANTS
+from real_runs import VARIANTS, run
 
 from bsk_conformance import CONTRACT_VERSION, __version__
 from bsk_conformance.reports import cli, signing
 from bsk_conformance.reports.archive import Limits, UnusableArchive
 from bsk_conformance.reports.bundle import make_bundle
-from bsk_conformance.reports.verdict_rules import summary_of, verdict_of
+from bsk_conformance.reports.verdict_rules import completeness_of, overall_verdict, requirement_status, summary_of
 from bsk_conformance.reports.verify import verify_bundle
 
 FAULTY = VARIANTS[0]  # wire_401_without_www_authenticate: MUST requirements of §2 fail
@@ -33,8 +35,9 @@ MEMBERS = ("manifest.json", "manifest.sig", "conformance.json", "conformance.htm
 
 
 @pytest.fixture(scope="module")
-def run_dir(real_runs: Any) -> Path:
-    return real_runs(FAULTY)[FAULTY]
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # whole (full=True): the shared real_runs of the variants select their areas with -m, which is partial
+    return run(tmp_path_factory.mktemp("whole-run") / FAULTY, FAULTY, full=True)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +95,37 @@ def edit_json(files: dict[str, bytes], name: str, edit: Callable[[dict[str, Any]
     data = json.loads(files[name])
     edit(data)
     files[name] = json.dumps(data, indent=2, ensure_ascii=False).encode()
+
+
+def refold(result: dict[str, Any]) -> None:
+    """Summary, completeness (when the report has it) and verdict recomputed from the statuses, as a
+    forger who knows the rules would."""
+    result["summary"] = summary_of(result["requirements"])
+    if "completeness" in result:
+        result["completeness"] = completeness_of(result["requirements"])
+    result["verdict"] = overall_verdict(result["requirements"], result.get("interruption"))
+
+
+def leave_out(result: dict[str, Any], count: int, message: str = "not run: left out by selection") -> list[str]:
+    """Turn the last ``count`` requirements' checks into checks that did not run, as the harness records them
+    for a partial run; returns their IDs."""
+    left = result["requirements"][-count:]
+    for requirement in left:
+        for check in requirement["checks"]:
+            check.update(outcome="skipped", message=message, evidence=[])
+        requirement["status"] = requirement_status(requirement["level"], [c["outcome"] for c in requirement["checks"]])
+        assert requirement["status"] == "skipped"
+    refold(result)
+    result["completeness"] = completeness_of(result["requirements"])
+    return [r["id"] for r in left]
+
+
+SIGTERM = {
+    "cause": "SIGTERM",
+    "message": "interrupted by SIGTERM during suites/test_two_factor.py::test_enable",
+    "check": "suites/test_two_factor.py::test_enable",
+    "cleanup": "complete",
+}
 
 
 def first_failed_must(result: dict[str, Any]) -> dict[str, Any]:
@@ -245,6 +279,75 @@ def test_the_manifest_verdict_edited_does_not_verify(
     assert code == 1 and message in out
 
 
+def _forged_bundle(signed: Path, out: Path, edit: Callable[[dict[str, Any]], Any]) -> Path:
+    """The signed bundle with its report edited, the manifest made to agree, every hash re-sealed:
+    a bundle of a run that is not whole, built by hand (bundle refuses to make one)."""
+
+    def change(files: dict[str, bytes]) -> None:
+        edit_json(files, "conformance.json", edit)
+        result = json.loads(files["conformance.json"])
+        edit_json(files, "manifest.json", lambda m: m.update(verdict=result["verdict"], summary=result["summary"]))
+        reseal(files)
+
+    return rewrite(signed, out, change)
+
+
+def test_verify_reports_a_partial_bundle_as_partial_and_fails(
+    signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = _forged_bundle(signed, tmp_path / "partial.zip", lambda r: leave_out(r, 120))
+    code, out, err = run_cli(capsys, "verify", forged)
+    assert code == 1, out + err
+    problems = [line for line in out.splitlines() if "note:" not in line]
+    assert problems[0].startswith(f"{forged}: conformance.json: verdict partial: the run is partial (")
+    assert problems[0].endswith("requirements run); a certification is a whole run")
+    assert problems[-1] == f"{forged}: DOES NOT VERIFY (1 problem)"
+    assert len(problems) == 2 and err == ""
+
+
+def test_verify_reports_an_interrupted_bundle_as_interrupted_and_fails(
+    signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(result: dict[str, Any]) -> None:
+        leave_out(result, 10, "not run: the run was interrupted by SIGTERM")
+        result["interruption"] = dict(SIGTERM)
+        refold(result)
+
+    forged = _forged_bundle(signed, tmp_path / "interrupted.zip", interrupted)
+    code, out, _ = run_cli(capsys, "verify", forged)
+    assert code == 1
+    assert (
+        f"{forged}: conformance.json: verdict interrupted: the run was interrupted by SIGTERM "
+        "(during suites/test_two_factor.py::test_enable; " in out
+    )
+    assert "DOES NOT VERIFY (1 problem)" in out
+
+
+def test_verify_fails_a_report_claiming_conformant_while_a_requirement_was_left_out(
+    signed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole conformant run relabelled after one requirement was dropped, completeness deleted: the
+    verdict recomputed from the statuses is partial, not what the report and the manifest say."""
+
+    def conformant_but_partial(result: dict[str, Any]) -> None:
+        for requirement in result["requirements"]:
+            if requirement["status"] in ("failed", "warning"):
+                requirement["status"] = "passed"
+                for check in requirement["checks"]:
+                    check["outcome"] = "passed" if check["outcome"] == "failed" else check["outcome"]
+        leave_out(result, 1)
+        result.pop("completeness", None)
+        result["verdict"] = "conformant"
+
+    forged = _forged_bundle(signed, tmp_path / "relabelled.zip", conformant_but_partial)
+    code, out, _ = run_cli(capsys, "verify", forged)
+    assert code == 1
+    assert "conformance.json: verdict is conformant, but the requirement statuses make it partial" in out
+    manifest_line = "manifest.json: verdict is conformant, but the requirement statuses in conformance.json make it partial"
+    assert manifest_line in out
+    assert "conformance.json: verdict partial: the run is partial (" in out
+
+
 def test_a_forgery_consistent_in_every_layer_is_caught_only_by_the_signature(
     signed: Path, keys: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -258,8 +361,7 @@ def test_a_forgery_consistent_in_every_layer_is_caught_only_by_the_signature(
                     requirement["status"] = "passed"
                     for check in requirement["checks"]:
                         check["outcome"] = "passed" if check["outcome"] == "failed" else check["outcome"]
-            result["summary"] = summary_of(result["requirements"])
-            result["verdict"] = verdict_of(result["requirements"])
+            refold(result)
 
         edit_json(files, "conformance.json", all_passed)
         laundered = json.loads(files["conformance.json"])
@@ -449,6 +551,68 @@ def test_bundle_refuses_a_report_that_does_not_agree_with_itself(
     code, out, err = run_cli(capsys, "bundle", forged, "-o", tmp_path / "cert.zip")
     _assert_one_line_exit_3(code, out, err, "does not agree with itself, refusing to seal it")
     assert not (tmp_path / "cert.zip").exists()
+
+
+def _report_dir(tmp_path: Path, run_dir: Path, edit: Callable[[dict[str, Any]], Any]) -> Path:
+    """A copy of the real run's report directory with its conformance.json edited."""
+    out = tmp_path / "run"
+    out.mkdir()
+    result = json.loads((run_dir / "conformance.json").read_text(encoding="utf-8"))
+    edit(result)
+    (out / "conformance.json").write_text(json.dumps(result), encoding="utf-8")
+    for name in ("conformance.html", "junit.xml"):
+        (out / name).write_bytes((run_dir / name).read_bytes())
+    return out
+
+
+def test_bundle_refuses_a_partial_run_in_one_line_and_writes_nothing(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partial = _report_dir(tmp_path, run_dir, lambda r: leave_out(r, 125))
+    result = json.loads((partial / "conformance.json").read_text(encoding="utf-8"))
+    assert result["verdict"] == "partial"
+    code, out, err = run_cli(capsys, "bundle", partial, "-o", tmp_path / "cert.zip")
+    _assert_one_line_exit_3(
+        code,
+        out,
+        err,
+        f"conformance.json: the run is partial ({len(result['requirements']) - 125} of {len(result['requirements'])} "
+        "requirements run): a certification is a whole run; run every requirement, without -k, -m or --requirement",
+    )
+    assert not (tmp_path / "cert.zip").exists()
+
+
+def test_bundle_refuses_an_old_partial_report_that_claims_conformant(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a -k run wrote before the new verdicts: statuses skipped, verdict conformant, no completeness."""
+
+    def old_partial(result: dict[str, Any]) -> None:
+        leave_out(result, 3)
+        del result["completeness"]
+        result["verdict"] = "conformant"
+
+    code, out, err = run_cli(capsys, "bundle", _report_dir(tmp_path, run_dir, old_partial), "-o", tmp_path / "c.zip")
+    _assert_one_line_exit_3(code, out, err, "the run is partial (")
+    assert not (tmp_path / "c.zip").exists()
+
+
+@pytest.mark.parametrize("cleanup", ["complete", "incomplete"])
+def test_bundle_refuses_an_interrupted_run_naming_the_signal_and_the_check(
+    cleanup: str, run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(result: dict[str, Any]) -> None:
+        leave_out(result, 10, "not run: the run was interrupted by SIGTERM")
+        result["interruption"] = {**SIGTERM, "cleanup": cleanup}
+        refold(result)
+
+    code, out, err = run_cli(capsys, "bundle", _report_dir(tmp_path, run_dir, interrupted), "-o", tmp_path / "c.zip")
+    _assert_one_line_exit_3(
+        code, out, err, "the run was interrupted by SIGTERM (during suites/test_two_factor.py::test_enable; "
+    )
+    assert f"requirements run; cleanup {cleanup}): a certification is a whole run; run again to the end" in err
+    assert ("bsk-conformance cleanup" in err) is (cleanup != "complete")
+    assert not (tmp_path / "c.zip").exists()
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,15 @@ import jsonschema
 import pytest
 from cdp import CHROMIUM, Browser
 from real_runs import REFERENCE, VARIANTS
-from synthetic_results import HOSTILE, finish, make_result, with_status, without
+from synthetic_results import (
+    HOSTILE,
+    finish,
+    make_interrupted_result,
+    make_partial_result,
+    make_result,
+    with_status,
+    without,
+)
 
 from bsk_conformance import reports
 from bsk_conformance.reports import cli, matrix
@@ -99,6 +107,18 @@ def built(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Pa
     return out
 
 
+def chip(result: dict[str, Any]) -> str:
+    """What a column's verdict chip must say: the verdict, and for a run that is not whole how much ran or
+    what stopped it."""
+    label = VERDICT_LABELS[result["verdict"]]
+    if result["verdict"] == "partial":
+        ran = sum(r["status"] != "skipped" for r in result["requirements"])
+        return f"{label} ({ran}/{len(result['requirements'])})"
+    if result["verdict"] == "interrupted":
+        return f"{label} ({result['interruption']['cause']})"
+    return label
+
+
 def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -128,7 +148,7 @@ def test_every_cell_agrees_with_the_input_reports(runs: dict[str, Path], built: 
             assert (built.parent / target).resolve() == detail.resolve()
             assert fragment == anchor(rid) and f'id="{fragment}"' in detail_page
         # the header: the verdict and the counts of that run
-        assert page.columns[index] == VERDICT_LABELS[result["verdict"]]
+        assert page.columns[index] == chip(result)
         assert data["implementations"][index]["summary"] == result["summary"]
         assert data["implementations"][index]["verdict"] == result["verdict"]
 
@@ -174,6 +194,28 @@ def test_names_absent_requirements_and_hostile_text(tmp_path: Path, capsys: pyte
     assert "expected exp - iat = 900" in cells["BSK-TOK-002"][0]["title"]  # the reason, as a tooltip
     html = out.read_text(encoding="utf-8")
     assert HOSTILE not in html and "&lt;script&gt;alert(" in html and page.scripts == 0
+
+
+def test_partial_and_interrupted_runs_are_shown_as_what_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = _write_run(tmp_path / "whole", make_partial_result(run=5, total=5))
+    partial = _write_run(tmp_path / "partial", make_partial_result(run=2, total=5))
+    stopped = _write_run(tmp_path / "stopped", make_interrupted_result(cause=f"SIG{HOSTILE}"))
+    out = tmp_path / "out" / "matrix.html"
+    assert cli.main(["matrix", str(whole), str(partial), str(stopped), "-o", str(out)]) == 0, capsys.readouterr().err
+    data = _load(out.with_suffix(".json"))
+    assert matrix.schema_problems(data) == []
+    impls = data["implementations"]
+    assert [i["verdict"] for i in impls] == ["conformant", "partial", "interrupted"]
+    assert [i["verdictDetail"] for i in impls] == ["conformant", "partial (2/5)", f"interrupted (SIG{HOSTILE})"]
+    assert impls[1]["completeness"]["leftOut"] == ["BSK-OUT-000", "BSK-OUT-001", "BSK-OUT-002"]
+    assert impls[2]["interruption"]["cleanup"] == "complete" and impls[0]["interruption"] is None
+    page = parse_page(out)
+    assert page.columns == ["CONFORMANT", "PARTIAL (2/5)", f"INTERRUPTED (SIG{HOSTILE})"]
+    html = out.read_text(encoding="utf-8")
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html and page.scripts == 0
+    assert "1 conformant, 1 partial, 1 interrupted" in html
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -10,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synthetic_results import envelope, make_result, requirement, with_status, without
+from synthetic_results import (
+    envelope,
+    finish,
+    make_interrupted_result,
+    make_partial_result,
+    make_result,
+    requirement,
+    with_status,
+    without,
+)
 
 from bsk_conformance.reports import diff
 from bsk_conformance.reports.cli import main
@@ -93,7 +103,13 @@ def test_cli_json_output(baseline: dict[str, Any], tmp_path: Path, capsys: pytes
     assert main(["diff", "--json", str(old), str(new)]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["regression"] is True
-    assert data["verdict"] == {"old": "conformant", "new": "incomplete"}
+    assert data["verdict"] == {
+        "old": "conformant",
+        "new": "incomplete",
+        "oldDetail": "conformant",
+        "newDetail": "incomplete",
+        "regression": False,  # both whole runs: the requirements above say what got worse
+    }
     assert [(c["id"], c["old"], c["new"]) for c in data["regressions"]] == [
         ("BSK-KEY-001", "passed", None),
         ("BSK-TOK-002", "passed", "not_verified"),
@@ -160,8 +176,60 @@ def test_the_console_script_and_python_m_agree(command: list[str], baseline: dic
 def test_validate_and_render_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = _write(tmp_path / "conformance.json", make_result())
     assert main(["validate", str(source)]) == 0
-    assert "valid conformance.json (schema v1), verdict non-conformant" in capsys.readouterr().out
+    assert "valid conformance.json (schema v1), verdict partial" in capsys.readouterr().out
     assert main(["render", str(source), "--report-dir", str(tmp_path / "again")]) == 0
     assert {p.name for p in (tmp_path / "again").iterdir()} == {"conformance.json", "conformance.html", "junit.xml"}
     assert main(["schema"]) == 0
     assert capsys.readouterr().out.strip().endswith("conformance-v1.schema.json")
+
+
+# -- runs that are not whole ---------------------------------------------------------------------------------
+
+
+def test_a_whole_run_followed_by_a_partial_one_shows_it_and_gates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = _write(tmp_path / "old.json", make_partial_result(run=127, total=127))
+    new = _write(tmp_path / "new.json", make_partial_result(run=2, total=127))
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "verdict: conformant -> partial (2/127)" in out
+    assert "Verdict regression: the baseline was a whole run (conformant); this run is partial (2/127)" in out
+
+
+def test_an_interrupted_run_is_a_regression_of_the_verdict_even_when_no_status_got_worse() -> None:
+    """Stopped after its last check: every status as in the baseline, but the run is not whole."""
+    interrupted = make_interrupted_result()
+    whole = copy.deepcopy(interrupted)
+    del whole["interruption"]
+    finish(whole)
+    assert whole["verdict"] == "partial"  # one requirement was not reached: drop the interruption alone
+    whole = without(whole, "BSK-KEY-001")
+    stopped = without(interrupted, "BSK-KEY-001")
+    assert (whole["verdict"], stopped["verdict"]) == ("incomplete", "interrupted")
+    d = diff.compare(whole, stopped)
+    assert not d.regressions and not d.improvements and d.verdict_regressed and d.has_regressions
+    lines = diff.format_text(d, "old.json", "new.json")
+    assert "verdict: incomplete -> interrupted (SIGTERM)" in lines
+    assert lines[-1] == "0 regressions, 0 improvements, and the verdict regressed"
+    data = json.loads(diff.format_json(d, "old.json", "new.json"))
+    assert data["verdict"]["newDetail"] == "interrupted (SIGTERM)" and data["verdict"]["regression"] is True
+    assert data["regression"] is True
+
+
+def test_two_runs_that_are_not_whole_are_compared_by_their_requirements_only() -> None:
+    d = diff.compare(make_partial_result(run=2, total=10), make_partial_result(run=2, total=10))
+    assert not d.verdict_regressed and not d.has_regressions
+    assert diff.format_text(d, "a", "b")[1] == "verdict: partial (2/10) (unchanged)"
+
+
+def test_a_partial_run_followed_by_a_whole_one_is_not_a_regression_of_the_verdict() -> None:
+    d = diff.compare(make_partial_result(run=2, total=3), make_partial_result(run=3, total=3))
+    assert not d.verdict_regressed and not d.has_regressions
+
+
+def test_a_hostile_interruption_cause_reaches_the_diff_as_one_visible_line() -> None:
+    result = make_interrupted_result(cause="SIG\x1b[2J\nTERM")
+    lines = diff.format_text(diff.compare(make_partial_result(2, 2), result), "a", "b")
+    assert not any("\x1b" in line for line in lines)
+    assert "verdict: conformant -> interrupted (SIG\\x1b[2J TERM)" in lines
