@@ -44,8 +44,8 @@ from bsk_conformance.harness.state import RunState
 # after the cleanup deadline
 _BACKSTOP_GRACE = 5.0
 SIGNALS = ("SIGINT", "SIGTERM")
-# signals closer together than this are one (see SignalGuard._handle)
-_SAME_SIGNAL = 1.0
+# in an xdist worker, signals closer together than this are one (SignalGuard._handle)
+_SAME_SIGNAL = 0.5
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -87,6 +87,7 @@ class SignalGuard:
         # not allowed to cost the run its reports
         self.reporting = False
         self._last_signal = 0.0
+        self._is_worker = getattr(config, "workerinput", None) is not None
 
     # -- installing ---------------------------------------------------------
 
@@ -116,7 +117,7 @@ class SignalGuard:
         cause = signal.Signals(number).name
         now, last = time.monotonic(), self._last_signal
         self._last_signal = now
-        if self._state.interruption is not None and now - last < _SAME_SIGNAL:
+        if self._is_worker and self._state.interruption is not None and now - last < _SAME_SIGNAL:
             # Ctrl-C reaches an xdist worker twice: from the terminal's process
             # group and forwarded by the controller; that is one signal, not two
             return

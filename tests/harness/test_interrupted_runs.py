@@ -216,26 +216,36 @@ def test_a_signal_in_the_serial_phase_under_xdist(signal_name, tmp_path):
 
 
 def test_a_second_signal_abandons_the_cleanup_and_the_run_still_reports(tmp_path):
-    """The second SIGTERM, sent as the cleanup starts, abandons it: the run
-    ends at once, says the cleanup was abandoned, and still writes a report."""
-    trigger = Trigger(_is("POST", "/auth/2fa/enable"), nth=2)
-    second = Trigger(_is("POST", "/auth/2fa/disable"))  # the cleanup's first step
-    with served(trigger) as url:
+    """The first SIGTERM comes while a check runs with 2FA on (its login with a
+    code), the second as the cleanup turns 2FA off: the cleanup is abandoned
+    at once, the run says so, and still writes its report."""
+    enabled = threading.Event()
 
-        def both(method: str, path: str, headers: dict[str, str]) -> None:
-            fired = trigger.fired_at is not None
-            Trigger.observe(trigger, method, path, headers)
-            if fired:
-                second.pid = trigger.pid
-                Trigger.observe(second, method, path, headers)
+    def after_enable(method: str, path: str, headers: dict[str, str]) -> bool:
+        if method == "POST" and path.endswith("/auth/2fa/enable"):
+            enabled.set()
+            return False
+        return enabled.is_set() and method == "POST" and path.endswith("/auth/login")
 
-        trigger.observe = both  # type: ignore[method-assign]
-        run = run_until_stopped(url, trigger, tmp_path, "-m", "two_factor")
+    first = Trigger(after_enable)
+    second = Trigger(_is("POST", "/auth/2fa/disable"))  # the cleanup's own step
+
+    class Both(Trigger):
+        def observe(self, method: str, path: str, headers: dict[str, str]) -> None:
+            first.pid = second.pid = self.pid
+            if first.fired_at is not None:
+                second.observe(method, path, headers)
+            first.observe(method, path, headers)
+            self.fired_at = first.fired_at
+
+    both = Both(lambda m, p, h: False)
+    with served(both) as url:
+        run = run_until_stopped(url, both, tmp_path, "-m", "two_factor")
+    assert second.fired_at is not None, run.output[-3000:]
     assert run.exit_code == 2, run.output[-3000:]
     result = run.result
-    assert result["verdict"] == "interrupted" and result["interruption"]["cleanup"] == "abandoned", result.get(
-        "interruption"
-    )
+    assert result["verdict"] == "interrupted", run.output[-3000:]
+    assert result["interruption"]["cleanup"] == "abandoned", result["interruption"]
     assert "cleanup abandoned" in run.output
 
 
