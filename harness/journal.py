@@ -216,7 +216,13 @@ class Journal:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return {"format": FORMAT, "version": VERSION, "target": self.target, "accounts": self.accounts, "entries": []}
+            return {
+                "format": FORMAT,
+                "version": VERSION,
+                "target": self.target,
+                "accounts": self.accounts,
+                "entries": [],
+            }
         except OSError as exc:
             raise JournalError(f"{self.path}: cannot read the recovery journal ({exc.strerror})") from None
         try:

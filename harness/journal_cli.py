@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock",
         choices=("auto", "control", "real"),
         default="auto",
-        help="for turning 2FA off: the target's /_test/clock if it has one (auto), or real waiting (at most three 30 s TOTP steps)",
+        help="for turning 2FA off: the target's /_test/clock if it has one (auto), "
+        "or real waiting (at most three 30 s TOTP steps)",
     )
     parser.add_argument(
         "--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT, metavar="SECONDS", help="per exchange"
@@ -83,7 +84,8 @@ def _open(args: argparse.Namespace) -> tuple[Target, Journal]:
         connection = build_connection(args, profile.headers)
     except (ProfileError, ConnectionSetupError) as exc:
         raise _Usage(str(exc).replace("\n", "; ")) from None
-    journal = Journal(state_dir(args.state_dir, os.environ, Path.cwd()), args.target, [a.email for a in profile.accounts])
+    directory = state_dir(args.state_dir, os.environ, Path.cwd())
+    journal = Journal(directory, args.target, [a.email for a in profile.accounts])
     evidence = EvidenceLog(Redactor())
     limits = Limits(request_timeout=args.request_timeout)
     target = Target(

@@ -6,12 +6,14 @@ projects, the schema fuzzer's generated requests, the checks' own direct
 calls, the 2FA flows. Hooking here rather than each helper that creates
 something means a new check that POSTs `/api-keys` itself is journaled too.
 
-| request                       | before it is sent              | after the answer |
-|-------------------------------|--------------------------------|------------------|
-| `POST /api-keys`, `/projects` | pending entry: account, name, the target's time | 201: its id; other 2xx: kept pending; not 2xx: dropped |
-| `POST /auth/2fa/enable`       | entry with the secret of the account's last setup answer | 2xx: on; not 2xx: dropped |
-| `DELETE /api-keys/{id}`, `/projects/{id}` | -                  | 204, or 404 to its own account: the entry goes |
-| `POST /auth/2fa/disable`      | -                              | 2xx: the account's entry goes |
+- `POST /api-keys`, `POST /projects`: before, a pending entry (account,
+  name, the target's time); a 201 fills in the id, another 2xx leaves it
+  pending, any other answer drops it.
+- `POST /auth/2fa/enable`: before, an entry with the secret of the account's
+  last setup answer; a 2xx marks it on, any other answer drops it.
+- `DELETE /api-keys/{id}`, `/projects/{id}`: a 204, or a 404 to the object's
+  own account, drops its entry.
+- `POST /auth/2fa/disable`: a 2xx drops the account's 2FA entry.
 
 A request that never got an answer (timeout, reset, signal) leaves its entry:
 the object may exist. To know a request's account, the tokens and keys the

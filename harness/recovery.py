@@ -225,7 +225,9 @@ class _Undo:
                     continue
                 response = self.target.delete(f"{_PATHS[kind]}/{item.get('id')}", bearer=bearer)
                 if response.status_code not in (204, 404):
-                    raise _Refused(f"DELETE {_PATHS[kind]}/{{id}} for {_what(entry)} answered HTTP {response.status_code}")
+                    raise _Refused(
+                        f"DELETE {_PATHS[kind]}/{{id}} for {_what(entry)} answered HTTP {response.status_code}"
+                    )
                 found += response.status_code == 204
         if found:
             self.recovery.deleted[kind] = self.recovery.deleted.get(kind, 0) + found
@@ -234,7 +236,8 @@ class _Undo:
                 f"time, deleted ({found})"
             )
         else:
-            self.recovery.notes.append(f"{_what(entry)} was never created (none by its name since {entry['notBefore']})")
+            since_text = entry["notBefore"]
+            self.recovery.notes.append(f"{_what(entry)} was never created (none by its name since {since_text})")
         self.journal.remove(entry["id"])
 
     # -- logins -------------------------------------------------------------

@@ -120,7 +120,8 @@ def test_a_run_killed_with_2fa_on_is_restored_by_the_next_runs_preflight(run_har
         recovered = "bsk-conformance: recovered from an interrupted run: turned 2FA off for alice@acme.test"
         assert recovered in lines, run.output[-3000:]
         # said before any check: ahead of the run's own first line
-        assert lines.index(recovered) < next(i for i, line in enumerate(lines) if line.startswith("bsk-conformance: target"))
+        first = next(i for i, line in enumerate(lines) if line.startswith("bsk-conformance: target"))
+        assert lines.index(recovered) < first
         assert login(url, ALICE).status_code == 200
         assert not journal_file(url, state).exists()
         assert_no_credential_in(state, gate)
