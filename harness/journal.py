@@ -15,8 +15,9 @@ holds `flock`ed for its life. The kernel releases that lock when the process
 dies, however it dies, so "owner dead" is exactly "its lock file can be
 locked": only then are its entries recovered.
 
-Files are written atomically (a temporary file in the same directory, fsync,
-`os.replace`, fsync of the directory), mode 0600, in a directory of mode 0700.
+Files are written atomically (a temporary file in the same directory,
+`os.replace`; a new entry is fsync'ed, file and directory, before its
+request goes out), mode 0600, in a directory of mode 0700.
 A file that is not JSON, or not a journal of this format, target and account
 set, is an error naming it (`JournalError`), and is never deleted.
 """
@@ -128,7 +129,7 @@ class Journal:
             self._hold_owner_lock()
             document = self._read()
             document["entries"].append(entry)
-            self._write(document)
+            self._write(document, durable=True)
         return entry["id"]
 
     def update(self, entry_id: str, **fields: Any) -> None:
@@ -237,8 +238,13 @@ class Journal:
             raise JournalError(f"{self.path}: {problem}; it was left as it is: repair or move it, then run again")
         return document
 
-    def _write(self, document: dict[str, Any]) -> None:
-        """Replace the file at once (or remove it when nothing is left to undo)."""
+    def _write(self, document: dict[str, Any], *, durable: bool = False) -> None:
+        """Replace the file at once (or remove it when nothing is left to undo).
+
+        Only a new entry is `durable` (fsync'ed, file and directory, before
+        its request is sent). Losing any other change to a power cut is
+        harmless: an id not filled in is found by name, an undone entry is
+        answered 404 ("already gone"), an adoption reverts to a dead owner."""
         try:
             if not document["entries"]:
                 self.path.unlink(missing_ok=True)
@@ -248,12 +254,14 @@ class Journal:
                     with os.fdopen(fd, "w", encoding="utf-8") as out:
                         json.dump(document, out, indent=1)
                         out.flush()
-                        os.fsync(out.fileno())
+                        if durable:
+                            os.fsync(out.fileno())
                     os.replace(temporary, self.path)
                 except BaseException:
                     Path(temporary).unlink(missing_ok=True)
                     raise
-            _fsync_directory(self.directory)
+            if durable:
+                _fsync_directory(self.directory)
         except OSError as exc:
             raise JournalError(f"{self.path}: cannot write the recovery journal ({exc.strerror})") from None
 

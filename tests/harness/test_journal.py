@@ -160,6 +160,8 @@ class FakeTarget:
             if self.fail_creates:
                 return httpx.Response(400, json={"error": "invalid_request", "message": "no"})
             return httpx.Response(201, json={"id": "k1", "key": "bsk_test_" + "s" * 32})
+        if request.method == "POST" and path == "/projects":
+            return httpx.Response(201, json={"id": "p1", "name": "p"})
         if request.method == "DELETE":
             return httpx.Response(204 if bearer.endswith("-A") else 404)
         return httpx.Response(404)
@@ -201,3 +203,13 @@ def test_a_refused_create_leaves_nothing_and_an_unanswered_one_stays_pending(wir
         client.post("api-keys", json={"name": "x" * 5000, "scopes": []}, headers={"Authorization": "Bearer access-A"})
     [entry] = made.entries()
     assert entry["state"] == "pending" and "name" not in entry and len(entry["nameSha256"]) == 64
+
+
+def test_a_project_created_with_a_key_is_journaled_to_the_keys_account(wired):
+    client, _, made = wired
+    created = client.post("api-keys", json={"name": "k", "scopes": []}, headers={"Authorization": "Bearer access-B"})
+    client.post("projects", json={"name": "p"}, headers={"X-API-Key": created.json()["key"]})
+    project = next(e for e in made.entries() if e["kind"] == "project")
+    assert (project["account"], project["objectId"], project["name"]) == ("bob@globex.test", "p1", "p")
+    client.delete("projects/p1", headers={"Authorization": "Bearer access-A"})  # 204 from anyone: gone
+    assert [e["kind"] for e in made.entries()] == ["api-key"]
