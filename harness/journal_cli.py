@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PREFIX} error: {args.target} did not answer ({type(exc).__name__})", file=sys.stderr)
         return EXIT_LEFT
     lines = recovery.lines(journal) or [f"{PREFIX} nothing to clean up for {journal.target} (journal {journal.path})"]
-    print("\n".join(lines))
+    print("\n".join(target.evidence.redactor.text(line) for line in lines))
     return EXIT_CLEAN if recovery.ok else EXIT_LEFT
 
 

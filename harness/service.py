@@ -118,7 +118,7 @@ class TargetService:
         except JournalError as exc:
             raise PreflightError(str(exc), EXIT_USAGE) from None
         for line in recovery.lines(self.journal):
-            self._announce(line)
+            self._announce(target.evidence.redactor.text(line))  # names the target echoed, through the one redactor
 
     def _clock_strategy(self, target: Target) -> ClockStrategy:
         mode, budget = self._state.options.clock, self._state.options.real_time_budget

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bsk_conformance.harness.journal import journal_name
 from bsk_conformance.reference_server import Settings, create_app
@@ -97,7 +98,8 @@ def enabled(method: str, path: str, status: int) -> bool:
     return (method, path, status) == ("POST", "/auth/2fa/enable", 204)
 
 
-def test_a_run_killed_with_2fa_on_is_restored_by_the_next_runs_preflight(run_harness, tmp_path):
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_a_run_killed_with_2fa_on_is_restored_by_the_next_runs_preflight(run_harness, tmp_path, workers):
     state = tmp_path / "state"
     with served(enabled, hold_next=True) as (url, gate):
         child = start_run(url, state, tmp_path / "killed.log", "BSK-TFA-005")
@@ -114,7 +116,9 @@ def test_a_run_killed_with_2fa_on_is_restored_by_the_next_runs_preflight(run_har
         assert (refused.status_code, refused.json()["error"]) == (401, "two_factor_required")
 
         run = run_harness("--target", url, "--target-profile", str(PROFILE), "--state-dir", str(state),
-                          "--requirement", "BSK-TFA-005", timeout=BOUND * 3)
+                          "--requirement", "BSK-TFA-005", "--requirement", "BSK-TFA-006", *workers,
+                          timeout=BOUND * 3)
+        # under -n the controller recovers before any worker starts (and logs in); the workers leave it alone
         assert run.exit_code == 0, run.output[-3000:]
         lines = run.output.splitlines()
         recovered = "bsk-conformance: recovered from an interrupted run: turned 2FA off for alice@acme.test"
