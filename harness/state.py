@@ -47,6 +47,7 @@ class RunOptions:
     client_cert: str | None
     client_key: str | None
     target_header: list[str]
+    state_dir: str | None  # the recovery journal's directory (harness/journal.py)
 
     @classmethod
     def of(cls, namespace: object) -> RunOptions:
