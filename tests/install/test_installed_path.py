@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 
 from bsk_conformance.harness.requirements import load_catalogue
 from tests.docs.requirements_doc import collect_checks
+from tests.install.building import Built
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
@@ -49,22 +49,9 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory, built_wheel: Built) -> Iterator[Installed]:
     base = tmp_path_factory.mktemp("installed-path")
-    dist = base / "dist"
-    # build from a clean copy: setuptools reuses build/ in the source tree, where
-    # a module deleted since the last build would slip into the wheel
-    source = base / "source"
-    shutil.copytree(
-        ROOT, source,
-        ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "conformance-report"),
-    )
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = dist.glob("bsk_conformance-*.whl")
+    wheel = built_wheel.path  # built from a clean copy of the checkout (tests/install/building.py)
     venv.EnvBuilder(with_pip=True, clear=True).create(base / "venv")
     home = base / "home"
     home.mkdir()
@@ -99,16 +86,6 @@ def test_the_wheel_installs_one_top_level_name(installed: Installed) -> None:
     if top_level:  # setuptools writes it; other backends need not
         with zipfile.ZipFile(installed.wheel) as wheel:
             assert wheel.read(top_level[0]).decode().split() == ["bsk_conformance"]
-
-
-def test_the_wheel_carries_its_data(installed: Installed) -> None:
-    with zipfile.ZipFile(installed.wheel) as wheel:
-        names = set(wheel.namelist())
-    catalogue_files = {f"bsk_conformance/fixtures/requirements/{p.name}" for p in (ROOT / "fixtures/requirements").glob("*.toml")}
-    templates = {f"bsk_conformance/reports/templates/{p.name}" for p in (ROOT / "reports/templates").iterdir()}
-    assert catalogue_files | templates <= names
-    assert "bsk_conformance/reports/schema/conformance-v1.schema.json" in names
-    assert "bsk_conformance/fixtures/contract-openapi.json" in names
 
 
 def test_a_neighbouring_fixtures_package_is_not_shadowed(installed: Installed) -> None:
