@@ -150,6 +150,10 @@ class Journal:
                 document["entries"] = kept
                 self._write(document)
 
+    def own_entries(self) -> list[dict[str, Any]]:
+        """This process's entries still listed: what it has not undone yet."""
+        return [dict(entry) for entry in self.entries() if entry["owner"] == self.owner]
+
     def adopt_orphans(self) -> tuple[list[dict[str, Any]], int]:
         """Take over the entries whose owner is dead (they are this process's
         to undo now, and a concurrent recoverer leaves them alone); returns

@@ -90,10 +90,11 @@ def recovery_clock(target: Target, mode: str) -> ClockStrategy:
     return RealClockStrategy(_REAL_WAIT)
 
 
-def recover(target: Target, journal: Journal, clock: Callable[[], ClockStrategy]) -> Recovery:
-    """Undo the orphaned entries of `journal` on `target`. `clock` is asked
-    only when an account's 2FA must be turned off."""
-    entries, live = journal.adopt_orphans()
+def recover(target: Target, journal: Journal, clock: Callable[[], ClockStrategy], *, own: bool = False) -> Recovery:
+    """Undo the orphaned entries of `journal` on `target` (with `own`: this
+    process's own, what a run stopped by a signal did not undo in its
+    teardown). `clock` is asked only when an account's 2FA must be turned off."""
+    entries, live = (journal.own_entries(), 0) if own else journal.adopt_orphans()
     recovery = Recovery(live=live)
     if not entries:
         return recovery
