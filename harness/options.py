@@ -228,8 +228,10 @@ def check_har_path(path: Path) -> None:
     if path.is_dir():
         usage_error(f"--har: {path} is a directory; give a file name, e.g. {path / 'conformance.har'}")
     parent = path.parent
-    if not parent.is_dir():
+    if not parent.exists():
         usage_error(f"--har: the directory {parent} does not exist")
+    if not parent.is_dir():
+        usage_error(f"--har: {parent} is not a directory")
     try:  # a real write, not os.access: root passes every access check, a read-only mount does not
         with tempfile.TemporaryFile(dir=parent):
             pass
