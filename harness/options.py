@@ -7,6 +7,7 @@ Every usage error of the plugin ends through `usage_error`: one line, exit 3.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Protocol
@@ -80,6 +81,12 @@ OPTIONS: tuple[Option, ...] = (
         "where the reports go (default: conformance-report/)",
         metavar="DIR",
         default="conformance-report",
+    ),
+    Option(
+        "--har",
+        "write every exchange with the target as HAR 1.2, redacted as the report is, to this file "
+        "(default: conformance.har in the report directory)",
+        metavar="FILE",
     ),
     Option(
         "--clock",
@@ -222,6 +229,31 @@ def check_options(options: RunOptions, catalogue: Catalogue) -> None:
     unknown = [rid for rid in options.requirement if rid not in catalogue]
     if unknown:
         usage_error(f"--requirement: unknown requirement ID(s) {', '.join(unknown)} (see --list-requirements)")
+
+
+def har_path(options: RunOptions, invocation_dir: Path) -> Path | None:
+    """Where --har writes, relative to where pytest was started; None without --har."""
+    if not options.har:
+        return None
+    path = Path(options.har).expanduser()
+    return path if path.is_absolute() else invocation_dir / path
+
+
+def check_har_path(path: Path) -> None:
+    """--har FILE must be a file the run can write, known before the first check
+    runs: a run that cannot write its HAR would learn it only at the end."""
+    if path.is_dir():
+        usage_error(f"--har: {path} is a directory; give a file name, e.g. {path / 'conformance.har'}")
+    parent = path.parent
+    if not parent.exists():
+        usage_error(f"--har: the directory {parent} does not exist")
+    if not parent.is_dir():
+        usage_error(f"--har: {parent} is not a directory")
+    try:  # a real write, not os.access: root passes every access check, a read-only mount does not
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        usage_error(f"--har: cannot write in {parent}: {exc.strerror or exc}")
 
 
 def remote_profile(options: RunOptions) -> Profile:

@@ -31,6 +31,7 @@ class RunOptions:
     target: str | None
     target_profile: str | None
     report_dir: str
+    har: str | None
     clock: str
     real_time_budget: float
     requirement: list[str]
