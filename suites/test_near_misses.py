@@ -45,6 +45,7 @@ from bsk_conformance.harness.api import (
 )
 
 from ._near_miss import NOW, OTHER_ACCOUNT, NearMiss, near_misses
+from ._token_pairs import log_out_answer
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 SIX_DIGITS = re.compile(r"[0-9]{6}")
@@ -111,15 +112,6 @@ def _header_members(value: str, kind: str, others: dict[str, str], level: str = 
 
 def _random_key(prefix: str) -> str:
     return prefix + "".join(secrets.choice(ALPHANUMERIC) for _ in range(40))
-
-
-def _log_out(target, response: httpx.Response) -> None:
-    """Best effort: a login or refresh the target should have refused still made a session."""
-    try:
-        body = response.json()
-        target.post("/auth/logout", bearer=body["accessToken"], json={"refreshToken": body["refreshToken"]})
-    except (ValueError, KeyError, TypeError):
-        pass
 
 
 # -- X-API-Key --------------------------------------------------------------------
@@ -225,7 +217,7 @@ def test_near_misses_of_the_password_are_refused_as_a_wrong_password(request, al
         target.secret(miss.value, "password")
         response = _login_until_judged(target, lockouts, {"email": alice.email, "password": miss.value}, miss.label)
         if response.status_code == 200:
-            _log_out(target, response)
+            log_out_answer(target, response)
         answers.append((miss.label, response))
     _expect_refused_alike(answers, plain, f"POST /auth/login as {alice.email} with a near-miss of the password")
 
@@ -278,7 +270,7 @@ def test_near_misses_of_a_totp_code_are_refused_as_a_wrong_code(two_factor, lock
         if miss is None or response is None:
             continue
         if response.status_code == 200:
-            _log_out(target, response)
+            log_out_answer(target, response)
             family = next(families)  # the accepted step is spent: the rest from a fresh code
         sent[label] = miss.value
         answers.append((label, response))
@@ -309,10 +301,10 @@ def test_near_misses_of_a_refresh_token_are_refused_as_a_wrong_one(request, two_
         target.secret(miss.value, "refresh-token")
         response = target.refresh(miss.value)
         if response.status_code == 200:
-            _log_out(target, response)
+            log_out_answer(target, response)
         answers.append((miss.label, response))
     _expect_refused_alike(answers, plain, "POST /auth/refresh with a near-miss of a valid refresh token")
     genuine = target.refresh(token)
     if genuine.status_code != 200:
         raise PreconditionFailed("the target refused the genuine refresh token after its near-misses", genuine)
-    _log_out(target, genuine)
+    log_out_answer(target, genuine)

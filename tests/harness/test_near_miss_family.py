@@ -13,8 +13,10 @@ from bsk_conformance.suites._near_miss import KINDS, TABLE, TRANSFORMS, near_mis
 
 KEY = "bsk_test_" + "AbCdEfGh" + "k3Lm9NpQ2rStUvWx5yZ0aBcDeFgHiJkL"
 OTHER_KEY = "bsk_test_" + "QrStUvWx" + "7mNbVcXzLkJhGfDsA1s2D3f4G5h6J7k8"
-JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYWxpY2UifQ.c2lnbmF0dXJlLW9mLWFsaWNlLXRoYXQtaXMtbG9uZ2VyLXRoYW4tNjQtYnl0ZXMtb2Y"
-OTHER_JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYm9iIn0.c2lnbmF0dXJlLW9mLWJvYi10aGF0LWlzLWxvbmdlci10aGFuLTY0LWJ5dGVzLW9mLWI"
+JWT = ("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYWxpY2UifQ."
+       "c2lnbmF0dXJlLW9mLWFsaWNlLXRoYXQtaXMtbG9uZ2VyLXRoYW4tNjQtYnl0ZXMtb2Y")
+OTHER_JWT = ("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c3JfYm9iIn0."
+             "c2lnbmF0dXJlLW9mLWJvYi10aGF0LWlzLWxvbmdlci10aGFuLTY0LWJ5dGVzLW9mLWI")
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
