@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
@@ -57,7 +58,20 @@ class Window:
         return math.floor(self.earliest) <= moment <= self.latest
 
     def describe(self) -> str:
-        return f"between {self.earliest:.3f} and {self.latest:.3f} (epoch seconds, {self.source})"
+        return f"from {instant(self.earliest)} to {instant(self.latest)} ({self.source}, read around the exchange)"
+
+    def off_by(self, moment: float) -> str:
+        """Where `moment` lies against the window, in words."""
+        if moment < math.floor(self.earliest):
+            return f"{instant(moment)}, {self.earliest - moment:.0f} s before the window"
+        if moment > self.latest:
+            return f"{instant(moment)}, {moment - self.latest:.0f} s after the window"
+        return f"{instant(moment)}, inside the window"
+
+
+def instant(moment: float) -> str:
+    """Epoch seconds as an RFC 3339 UTC time to the millisecond, for messages."""
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def observed(clock: ClockStrategy, exchange: Callable[[], T], answer: Callable[[T], httpx.Response] | None = None

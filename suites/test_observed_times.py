@@ -81,8 +81,7 @@ def _moment(value: object, field: str, context: str) -> float:
 
 
 def _expect_within(moment: float, window: Window, what: str, context: str) -> None:
-    expect(window.holds(moment), f"{what} {window.describe()}", f"{moment:.3f} ({format_rfc3339(moment)})",
-           context)
+    expect(window.holds(moment), f"{what} {window.describe()}", window.off_by(moment), context)
 
 
 # -- §4: the access token's time claims ------------------------------------
