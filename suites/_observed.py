@@ -7,6 +7,10 @@ exchange and just after it, from the best source the run has.
 - frozen or control clock: the target's own clock (the in-process server's
   clock object, or `GET /_test/clock`), with the clock's tolerance (§8: a test
   clock may keep ticking);
+- a target with clock control that the run does not move (`--clock off` or
+  `real`): its `GET /_test/clock`, read only. Not its `Date` header: that is
+  written by the HTTP server from the host's clock, which a test clock that
+  was moved (or is frozen) no longer agrees with;
 - otherwise the answer's `Date` header (the target's clock, to the second);
 - otherwise the harness's own clock, with OWN_CLOCK_SLACK either side, since
   nothing says the two machines agree to better than that.
@@ -24,7 +28,7 @@ from typing import TypeVar
 
 import httpx
 
-from bsk_conformance.harness.api import ClockStrategy
+from bsk_conformance.harness.api import ClockStrategy, PreconditionFailed, Target, parse_rfc3339
 
 # Two machines' clocks, with nothing but NTP between them, can be seconds
 # apart; a minute is far wider than that and still catches a time 300 s off.
@@ -74,8 +78,8 @@ def instant(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def observed(clock: ClockStrategy, exchange: Callable[[], T], answer: Callable[[T], httpx.Response] | None = None
-             ) -> tuple[T, Window]:
+def observed(target: Target, clock: ClockStrategy, exchange: Callable[[], T],
+             answer: Callable[[T], httpx.Response] | None = None) -> tuple[T, Window]:
     """Run `exchange` and return its result with the window of the target's time
     it ran in. `answer` picks the HTTP answer out of the result (for its `Date`
     header) when the result is not the response itself."""
@@ -84,6 +88,11 @@ def observed(clock: ClockStrategy, exchange: Callable[[], T], answer: Callable[[
         result = exchange()
         after = clock.now()
         return result, Window(before, after, clock.tolerance, f"the target's clock, {clock.name}")
+    if target.capabilities.clock_control:
+        before = _clock_control_now(target)
+        result = exchange()
+        after = _clock_control_now(target)
+        return result, Window(before, after, clock.tolerance, "the target's GET /_test/clock")
     before = time.time()
     result = exchange()
     after = time.time()
@@ -93,6 +102,16 @@ def observed(clock: ClockStrategy, exchange: Callable[[], T], answer: Callable[[
         # Date is the target's clock truncated to the second (RFC 9110 §6.6.1)
         return result, Window(date, date + 1, clock.tolerance, "the target's Date header")
     return result, Window(before, after, OWN_CLOCK_SLACK, "the harness's own clock, no Date header")
+
+
+def _clock_control_now(target: Target) -> float:
+    """GET /_test/clock's {now}; preflight found it answering, so anything else
+    is the target failing a step before the rule."""
+    response = target.get("/_test/clock")
+    try:
+        return parse_rfc3339(response.json()["now"])
+    except (ValueError, KeyError, TypeError):
+        raise PreconditionFailed("GET /_test/clock did not answer {now} as an RFC 3339 time", response) from None
 
 
 def _date(response: httpx.Response) -> float | None:

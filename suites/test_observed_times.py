@@ -61,7 +61,7 @@ def observed_login(target, two_factor_registry, alice, clock) -> Iterator[Login]
     logged out again afterwards (best effort: the check may have moved the
     clock past the access token's life)."""
     code = two_factor_registry.next_code(alice) if two_factor_registry.secret(alice) else None
-    response, window = observed(clock, lambda: target.login(alice, code))
+    response, window = observed(target, clock, lambda: target.login(alice, code))
     expect_status(response, 200, context=f"login as {alice.email}")
     body = expect_json_object(response, "login answer")
     if not isinstance(body.get("accessToken"), str) or not isinstance(body.get("refreshToken"), str):
@@ -118,7 +118,7 @@ def test_access_token_lives_900_seconds_from_the_observed_login(observed_login, 
 @requirement("BSK-OBS-003")
 def test_key_created_at_is_the_observed_moment_of_its_creation(user, resources, target, clock):
     body = {"name": resources.unique_name("key"), "scopes": READ}
-    response, window = observed(clock, lambda: resources.create_key_response(user, **body))
+    response, window = observed(target, clock, lambda: resources.create_key_response(user, **body))
     expect_status(response, 201, context="POST /api-keys")
     created = expect_json_object(response, "POST /api-keys")
     target.secret(created.get("key"), "api-key")
@@ -130,8 +130,12 @@ def test_key_created_at_is_the_observed_moment_of_its_creation(user, resources, 
 
 
 @requirement("BSK-OBS-004")
-def test_project_created_at_is_the_observed_moment_of_its_creation(user, resources, clock):
-    created, window = observed(clock, lambda: resources.create_project(user))
+def test_project_created_at_is_the_observed_moment_of_its_creation(user, resources, target, clock):
+    body = {"name": resources.unique_name("project")}
+    response, window = observed(target, clock, lambda: user.post("/projects", json=body))
+    resources.adopt(user, response, project=True)
+    expect_status(response, 201, context="POST /projects")
+    created = expect_json_object(response, "POST /projects")
     context = "the createdAt of a project just created"
     _expect_within(_moment(created.get("createdAt"), "createdAt", context), window, "createdAt", context)
     fetched = expect_json_object(user.get(f"/projects/{created.get('id')}"), "GET /projects/{id}")
@@ -203,12 +207,12 @@ def _exhausted(target, resources, user, clock) -> Exhausted:
     """A key of rateLimit 2 whose budget is used, asked again INTO_WINDOW s later: a 429."""
     limit = 2
     key = resources.create_key(user, scopes=READ, rate_limit=limit)["key"]
-    first, window = observed(clock, lambda: target.get("/projects", api_key=key))
+    first, window = observed(target, clock, lambda: target.get("/projects", api_key=key))
     expect_status(first, 200, context=f"GET /projects, request 1 of a key with rateLimit {limit}")
     expect_status(target.get("/projects", api_key=key), 200,
                   context=f"GET /projects, request 2 of a key with rateLimit {limit}")
     clock.advance(INTO_WINDOW)
-    refused, asked = observed(clock, lambda: target.get("/projects", api_key=key))
+    refused, asked = observed(target, clock, lambda: target.get("/projects", api_key=key))
     expect_error(refused, 429, "rate_limited",
                  f"GET /projects {INTO_WINDOW} s after a key with rateLimit {limit} used its budget")
     return Exhausted(key, window, refused, asked)
