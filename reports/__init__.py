@@ -71,13 +71,17 @@ def _get(name: str) -> Any:
     return globals()[name] if name in globals() else __getattr__(name)
 
 
-def write_reports(result: Mapping[str, Any], report_dir: Path, *, check: bool = True) -> dict[str, Path]:
+def write_reports(
+    result: Mapping[str, Any], report_dir: Path, *, check: bool = True, strict: bool = False
+) -> dict[str, Path]:
     """Write conformance.json, conformance.html and junit.xml into ``report_dir``.
 
     The directory is created if missing. All three files are rendered in memory
     first and then each is renamed into place, so a failure while rendering
     leaves the previous reports untouched, and no reader ever sees half a file.
 
+    ``strict`` is the run's ``--strict``: junit.xml then files a broken SHOULD
+    or MAY as a ``<failure>``, as the exit code counts it.
     ``check`` validates ``result`` against schema v1 first and raises
     :class:`InvalidResult` (writing nothing) when it does not conform.
     Returns ``{"json": path, "html": path, "junit": path}``.
@@ -91,7 +95,7 @@ def write_reports(result: Mapping[str, Any], report_dir: Path, *, check: bool = 
     rendered = {
         "json": render_json(result),
         "html": render_html(result),
-        "junit": render_junit(result),
+        "junit": render_junit(result, strict=strict),
     }
     paths = {kind: report_dir / name for kind, name in FILE_NAMES.items()}
     # JSON last: it is the record that a CI step or diff reads, so once it is
