@@ -28,6 +28,7 @@ from bsk_conformance.harness.state import Requirement
 
 # attributes set on pytest's TestReport; plain data, so xdist carries them from a worker
 REQUIREMENT_ATTR = "bsk_requirement"
+NAME_ATTR = "bsk_check_name"  # suites/<module>::<check>, the reports' name
 LEVEL_ATTR = "bsk_level"
 OUTCOME_ATTR = "bsk_outcome"
 
@@ -43,20 +44,24 @@ ERROR = ("error", "E", "ERROR", "red")
 STOPPED = ("error", "E", "INTERRUPTED", "red")
 
 
-def annotate(report: pytest.TestReport, requirement: Requirement, outcome: str, *, strict: bool) -> None:
+def annotate(
+    report: pytest.TestReport, name: str, requirement: Requirement, outcome: str, *, strict: bool
+) -> None:
     """Tie a phase's report to its requirement and the run's outcome of the phase.
 
     A warned call is reported to pytest as passed (see the module's docstring);
     its longrepr stays, for the terminal's section of warned checks."""
     setattr(report, REQUIREMENT_ATTR, requirement.id)
+    setattr(report, NAME_ATTR, name)
     setattr(report, LEVEL_ATTR, requirement.level)
     setattr(report, OUTCOME_ATTR, outcome)
     if is_warned(report) and not strict:
         report.outcome = "passed"
 
 
-def mark_interrupted(report: pytest.TestReport, requirement_id: str) -> None:
+def mark_interrupted(report: pytest.TestReport, name: str, requirement_id: str) -> None:
     setattr(report, REQUIREMENT_ATTR, requirement_id)
+    setattr(report, NAME_ATTR, name)
     setattr(report, OUTCOME_ATTR, INTERRUPTED)
 
 

@@ -230,7 +230,7 @@ def _record_interrupted(item: pytest.Item, state: RunState, cause: str) -> None:
         when="teardown",
         user_properties=[(CHECK_PROPERTY, record)],
     )
-    mark_interrupted(report, rid)
+    mark_interrupted(report, check_name(item), rid)
     item.ihook.pytest_runtest_logreport(report=report)
 
 
@@ -258,7 +258,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     requirement = state.catalogue[rid]
     if phase["outcome"] == "failed" and report.failed:
         restate_failure(item, call, report, requirement, phase["message"] or "")
-    annotate(report, requirement, phase["outcome"], strict=_strict(item.config))
+    annotate(report, check_name(item), requirement, phase["outcome"], strict=_strict(item.config))
     redact_report(report, state.redactor)
     if call.when == "teardown":
         record = fold_phase(check_name(item), rid, item.stash[phases_key], list(item.stash[bucket_key]))

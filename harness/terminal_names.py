@@ -18,23 +18,28 @@ from typing import Any
 
 import pytest
 
-from bsk_conformance.harness.collection import suites_dir
 
 
 class CheckNames:
-    """Shows checks by their report names; learns each check's requirement
-    from collection (a process that collects) or from its reports (the xdist
-    controller, which collects nothing)."""
+    """Shows checks by their report names. A check's name and requirement are
+    learnt from collection (a process that collects) or from its reports (the
+    xdist controller, which collects nothing); a nodeid alone cannot say where
+    its file is once pytest's rootdir has moved."""
 
     def __init__(self, config: pytest.Config) -> None:
         self._config = config
         self._pytest_relative: Callable[[Any], Any] = config.cwd_relative_nodeid
-        self._suites = suites_dir()
-        self.requirements: dict[str, str] = {}
+        self._checks: dict[str, tuple[str, str]] = {}  # nodeid -> (report name, requirement ID)
 
     def install(self) -> None:
         # an instance attribute shadows the method for this run's config only
         self._config.cwd_relative_nodeid = self.shown  # type: ignore[method-assign]
+
+    def learn(self, nodeid: str, name: str, requirement: str) -> None:
+        self._checks.setdefault(nodeid, (name, requirement))
+
+    def knows(self, nodeid: str) -> bool:
+        return nodeid in self._checks
 
     def shown(self, nodeid: Any) -> Any:
         """pytest's cwd-relative nodeid, or the check's report name; the same
@@ -47,25 +52,13 @@ class CheckNames:
         return type(nodeid).parse(text)
 
     def name(self, nodeid: str, *, with_requirement: bool) -> str | None:
-        """`suites/<module>::<rest>` (and ` [ID]`) for a nodeid of a suites' file, else None."""
-        path, sep, rest = nodeid.partition("::")
-        try:
-            full = (self._config.rootpath / path).resolve()
-        except (OSError, ValueError):
+        """`suites/<module>::<check>` (and ` [ID]`) for a check, else None."""
+        if nodeid not in self._checks:
             return None
-        if self._suites not in full.parents:
-            return None
-        shown = f"suites/{full.relative_to(self._suites).as_posix()}{sep}{rest}"
-        requirement = self.requirements.get(nodeid)
-        if with_requirement and requirement:
-            shown += f" [{requirement}]"
-        return shown
+        name, requirement = self._checks[nodeid]
+        return f"{name} [{requirement}]" if with_requirement else name
 
 
 def listing(names: CheckNames, items: list[pytest.Item]) -> list[str]:
     """`--collect-only -q`: one line per check, its report name and requirement."""
-    lines = []
-    for item in items:
-        shown = names.name(item.nodeid, with_requirement=True)
-        lines.append(shown if shown is not None else item.nodeid)
-    return lines
+    return [names.name(item.nodeid, with_requirement=True) or item.nodeid for item in items]

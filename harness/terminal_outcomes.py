@@ -9,11 +9,13 @@ and the warned checks shown with their rule, as failures are.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from bsk_conformance.harness.check_reports import REQUIREMENT_ATTR, teststatus
+from bsk_conformance.harness.check_reports import NAME_ATTR, REQUIREMENT_ATTR, teststatus
+from bsk_conformance.harness.collection import check_name
 from bsk_conformance.harness.terminal_names import CheckNames, listing
 
 names_key = pytest.StashKey[CheckNames]()
@@ -40,9 +42,9 @@ class _RequirementsFromReports:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        requirement = getattr(report, REQUIREMENT_ATTR, None)
-        if requirement:
-            self._names.requirements.setdefault(report.nodeid, str(requirement))
+        requirement, name = getattr(report, REQUIREMENT_ATTR, None), getattr(report, NAME_ATTR, None)
+        if requirement and name:
+            self._names.learn(report.nodeid, str(name), str(requirement))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,7 +54,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         marker = item.get_closest_marker("requirement")
         if marker is not None and marker.args:
-            names.requirements[item.nodeid] = str(marker.args[0])
+            names.learn(item.nodeid, check_name(item), str(marker.args[0]))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -62,7 +64,7 @@ def pytest_collection_finish(session: pytest.Session):
     config = session.config
     names = config.stash.get(names_key, None)
     quiet_listing = config.option.collectonly and config.get_verbosity() == -1
-    if names is None or not quiet_listing or not any(i.nodeid in names.requirements for i in session.items):
+    if names is None or not quiet_listing or not any(names.knows(i.nodeid) for i in session.items):
         return (yield)
     items = session.items
     session.items = []  # pytest's reporter prints session.items: here, nothing
@@ -102,9 +104,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if "s" in chars:
         lines += [_short_line("NOT VERIFIED", report, names, config) for report in not_verified]
     if lines:
+        # as pytest's short summary: one screen line each, unless on CI or -vv
+        width = None if _on_ci() or config.get_verbosity() >= 2 else terminalreporter._tw.fullwidth
         terminalreporter.write_sep("=", "warned and not verified checks")
         for line in lines:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(line if width is None or len(line) <= width else line[: width - 3] + "...")
+
+
+def _on_ci() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("BUILD_NUMBER"))
 
 
 def _short_line(word: str, report: pytest.BaseReport, names: CheckNames | None, config: pytest.Config) -> str:

@@ -94,7 +94,7 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path], *, st
             lines.append(f"{_LABELS[key]} report: {paths[key]}")
     line = _verdict_line(result)
     if strict and warnings:
-        line += f" (--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} fail the run)"
+        line += f" (--strict: {len(warnings)} {'warning fails' if len(warnings) == 1 else 'warnings fail'} the run)"
     lines.append(line)
     return lines
 
