@@ -228,7 +228,8 @@ def test_a_key_secret_or_prefix_in_the_body_is_never_the_issued_key(user, resour
                  f"{len(KEY_MATERIAL)} keys created with key material in the body")
 
 
-def _stamp_problems(context: str, created: dict, row_field: str, chosen_id: str, moment: tuple[float, float]) -> list[str]:
+def _stamp_problems(context: str, created: dict, row_field: str, chosen_id: str,
+                    moment: tuple[float, float]) -> list[str]:
     if row_field == "id":
         return [f"{context}: the object took the id the body chose"] if created.get("id") == chosen_id else []
     try:

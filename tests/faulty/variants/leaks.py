@@ -18,7 +18,7 @@ from bsk_conformance.reference_server.errors import ApiError, ErrorResponder
 from bsk_conformance.reference_server.projects import Project, Projects
 from bsk_conformance.reference_server.tokens import TokenService
 from bsk_conformance.reference_server.two_factor import TwoFactor
-from tests.faulty.variant import AppFactory, Variant, swap
+from tests.faulty.variant import Variant, swap
 from tests.faulty.variants.properties import SENT, honouring
 
 # -- a refused login --------------------------------------------------------------------
@@ -154,14 +154,10 @@ class ProjectsWithDeployKeys(Projects):
         return ProjectWithDeployKey(**dataclasses.asdict(project), deploy_key=key)
 
 
-def _factory(make: AppFactory) -> AppFactory:
-    return make
-
-
 VARIANTS = [
     Variant(
         name="two_factor_challenge_holds_access_token",
-        breaks="if the user has 2FA enabled, login must include twoFactorCode (the 401 challenge holds an access token)",
+        breaks="with 2FA enabled, login must include twoFactorCode (its 401 challenge holds an access token)",
         trips=("BSK-LEAK-001",),
         factory=honouring("two_factor", lambda p: ChallengeHoldsAccessToken(p.store, p.clock, p.tokens)),
     ),
@@ -175,13 +171,13 @@ VARIANTS = [
         name="expired_token_renewed_in_challenge",
         breaks="401 for an expired access token (its WWW-Authenticate carries a renewed access token)",
         trips=("BSK-LEAK-002",),
-        factory=_factory(renewing_expired_tokens),
+        factory=renewing_expired_tokens,
     ),
     Variant(
         name="logout_rotates_refresh_cookie",
         breaks="POST /auth/logout: 204, the refresh token is revoked (a Set-Cookie holds a new live refresh token)",
         trips=("BSK-LEAK-003",),
-        factory=_factory(logout_rotating_cookie),
+        factory=logout_rotating_cookie,
     ),
     Variant(
         name="project_answer_holds_deploy_key",

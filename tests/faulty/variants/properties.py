@@ -185,7 +185,7 @@ def _projects(cls) -> Callable[[Any], Any]:
 VARIANTS = [
     Variant(
         name="project_created_in_body_organization",
-        breaks="POST /projects: the project belongs to the caller's organization, whatever organizationId the body names",
+        breaks="POST /projects: the project is the caller's organization's, whatever organizationId the body names",
         trips=("BSK-PROP-001",),
         factory=honouring("projects", _projects(ProjectInBodyOrganization)),
     ),
