@@ -310,6 +310,36 @@ class OtherManagementStatuses(TwoFactor):
             raise
 
 
+class UnknownFieldsRefused(BodyParser):
+    """A body member the endpoint does not name is refused: 400 invalid_request
+    (the reference ignores it; §8 allows either)."""
+
+    def validate(self, data, model):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(model.model_fields))
+            if unknown:
+                raise errors.invalid_request(f"{unknown[0]}: not a field of this request.")
+        return super().validate(data, model)
+
+
+#: fields naming what the server alone decides, refused by `ReadOnlyFieldsRefused`
+READ_ONLY_FIELDS = frozenset({"id", "organizationId", "organization_id", "orgId", "userId", "createdAt",
+                              "createdBy", "key", "prefix", "secret", "type"})
+
+
+class ReadOnlyFieldsRefused(BodyParser):
+    """A body naming a read-only property (id, organizationId, createdAt, key,
+    prefix, ...) is refused with 400 invalid_request; other unknown members are
+    ignored, as the reference ignores every one."""
+
+    def validate(self, data, model):
+        if isinstance(data, dict):
+            named = sorted(READ_ONLY_FIELDS & (set(data) - set(model.model_fields)))
+            if named:
+                raise errors.invalid_request(f"{named[0]}: read-only; the server sets it.")
+        return super().validate(data, model)
+
+
 class SuccessKeepsFailures(LoginThrottle):
     """A successful login does not clear the account's failures: they age out of the window."""
 
@@ -496,5 +526,16 @@ LATITUDES = [
         takes="RFC 3339 UTC times answered with milliseconds and +00:00 (2027-01-15T08:00:00.000+00:00)",
         factory=rewritten(body=timestamps_in_another_form),
         areas=("api_keys", "clock_control", "defaults", "observed", "wire"),
+    ),
+    Latitude(
+        name="latitude_unknown_fields_refused",
+        takes="a request body with a member the endpoint does not name is refused: 400 invalid_request",
+        factory=swap("bodies", lambda p: UnknownFieldsRefused(p.bodies.max_bytes)),
+    ),
+    Latitude(
+        name="latitude_read_only_fields_refused",
+        takes="a request body naming a read-only property (id, organizationId, createdAt, key, ...) is refused: 400",
+        factory=swap("bodies", lambda p: ReadOnlyFieldsRefused(p.bodies.max_bytes)),
+        areas=("fuzz", "properties", "wire"),
     ),
 ]
