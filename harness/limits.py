@@ -14,6 +14,8 @@ whatever inner transport it wraps, so these limits hold for any transport.
 
 from __future__ import annotations
 
+import gc
+import io
 import json
 import queue
 import socket
@@ -190,20 +192,22 @@ def read_capped(stream: Any, content_encoding: str | None, cap: int, stop: threa
     """Read a raw (wire) byte stream, decoding as it goes, and stop past `cap`
     bytes on the wire or decoded. Keeps at most `cap + 1` decoded bytes."""
     decoder = _Decoder(content_encoding)
-    kept = bytearray()
+    # BytesIO, not bytearray: getvalue() hands over its buffer without the
+    # copy bytes(bytearray) makes, so a body at the cap is held once, not twice
+    kept = io.BytesIO()
     wire = 0
     try:
         for chunk in stream:
             if stop is not None and stop.is_set():
                 break
             wire += len(chunk)
-            data, more = decoder.decode(chunk, cap + 1 - len(kept))
-            kept += data
-            if more or wire > cap or len(kept) > cap:
-                return Body(bytes(kept), wire, len(kept), True)
+            data, more = decoder.decode(chunk, cap + 1 - kept.tell())
+            kept.write(data)
+            if more or wire > cap or kept.tell() > cap:
+                return Body(kept.getvalue(), wire, kept.tell(), True)
     except zlib.error as exc:
         raise httpx.DecodingError(f"the body does not decode as its Content-Encoding says ({exc})") from None
-    return Body(bytes(kept), wire, len(kept), False)
+    return Body(kept.getvalue(), wire, kept.tell(), False)
 
 
 @dataclass
@@ -250,9 +254,11 @@ def run_exchange(
             stream = response.extensions.get("network_stream")
             if stream is not None and outcome.socket is None:
                 outcome.socket = _socket_of(stream)
-            outcome.body = read_capped(
+            body = read_capped(
                 response.stream, response.headers.get("content-encoding"), limits.max_response_bytes, stop
             )
+            if not stop.is_set():  # abandoned at the deadline: nobody will read it
+                outcome.body = body
         except BaseException as exc:  # handed to the caller, who decides
             outcome.error = exc
         finally:
@@ -267,7 +273,14 @@ def run_exchange(
     caught = request.extensions["trace"]
     caught.outcome = outcome  # type: ignore[attr-defined]
     _WORKERS.submit(work)
-    if not done.wait(max(deadline - now(), 0.0)):
+    finished = done.wait(max(deadline - now(), 0.0))
+    # The request outlives the exchange (the answer and any exception carry
+    # it). Left on its catcher, the outcome would close a cycle, request ->
+    # outcome -> response -> request, and a cycle is freed only when the
+    # cyclic GC next runs, which counts objects, not bytes: bodies at the cap
+    # piled up by the dozen until then.
+    caught.outcome = None
+    if not finished:
         stop.set()
         _interrupt(outcome.socket)
         waited = now() - started
@@ -287,7 +300,43 @@ def run_exchange(
         raise outcome.error
     limits.answered()
     assert outcome.response is not None and outcome.body is not None
+    _RECLAIMER.read(outcome.body.decoded_bytes)
     return outcome.response, outcome.body, elapsed
+
+
+class _BodyReclaimer:
+    """Runs the cyclic GC once every `every` bytes of bodies read.
+
+    A check's answer is freed as soon as nothing refers to it, unless it is
+    caught in a reference cycle: a failed check's traceback is one (pytest's
+    ExceptionInfo and the frames it holds refer to each other), and every
+    frame in it keeps its answers. Cycles are freed only when the cyclic GC
+    runs, and it runs by counting objects, not bytes: a few objects holding
+    10 MB each barely move its counters, so against a target answering every
+    request at the cap such garbage piled up to hundreds of MB. Counting the
+    bytes here bounds it; an ordinary run reads far less between two
+    collections, so this never runs there."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.collections = 0
+        self._read = 0
+        self._lock = threading.Lock()
+
+    def read(self, n: int) -> None:
+        with self._lock:
+            self._read += n
+            if self._read < self.every:
+                return
+            self._read = 0
+            self.collections += 1
+        gc.collect()
+
+
+# garbage of at most this many body bytes waits for a collection (a full
+# collection costs ~0.1 s here, so at most once every 64 MB read)
+RECLAIM_EVERY_BYTES = 16 * 1024 * 1024
+_RECLAIMER = _BodyReclaimer(RECLAIM_EVERY_BYTES)
 
 
 class _Workers:
