@@ -14,7 +14,6 @@ whatever inner transport it wraps, so these limits hold for any transport.
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import queue
@@ -28,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bsk_conformance.harness.body_memory import BodyReclaimer, keep_bodies_mapped
 from bsk_conformance.harness.verdicts import CheckFailed
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -97,6 +97,9 @@ class Limits:
     _unresponsive: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        keep_bodies_mapped()  # bodies up to max_response_bytes, given back when freed
+
     # -- the run's deadline -----------------------------------------------
 
     def run_left(self) -> float | None:
@@ -132,7 +135,7 @@ class Limits:
 
 @dataclass
 class Body:
-    """What was read of a body: at most the cap (plus one byte), decoded."""
+    """What was read of a body, decoded: at most the cap."""
 
     content: bytes
     wire_bytes: int
@@ -190,7 +193,8 @@ class _Deflate:
 
 def read_capped(stream: Any, content_encoding: str | None, cap: int, stop: threading.Event | None = None) -> Body:
     """Read a raw (wire) byte stream, decoding as it goes, and stop past `cap`
-    bytes on the wire or decoded. Keeps at most `cap + 1` decoded bytes."""
+    bytes on the wire or decoded. Keeps at most `cap` decoded bytes; past
+    it, `decoded_bytes` says where the read stopped (`cap + 1` or more)."""
     decoder = _Decoder(content_encoding)
     # BytesIO, not bytearray: getvalue() hands over its buffer without the
     # copy bytes(bytearray) makes, so a body at the cap is held once, not twice
@@ -204,7 +208,9 @@ def read_capped(stream: Any, content_encoding: str | None, cap: int, stop: threa
             data, more = decoder.decode(chunk, cap + 1 - kept.tell())
             kept.write(data)
             if more or wire > cap or kept.tell() > cap:
-                return Body(kept.getvalue(), wire, kept.tell(), True)
+                decoded = kept.tell()
+                kept.truncate(cap)  # in place: what is kept is the cap, with no copy of it made
+                return Body(kept.getvalue(), wire, decoded, True)
     except zlib.error as exc:
         raise httpx.DecodingError(f"the body does not decode as its Content-Encoding says ({exc})") from None
     return Body(kept.getvalue(), wire, kept.tell(), False)
@@ -300,43 +306,11 @@ def run_exchange(
         raise outcome.error
     limits.answered()
     assert outcome.response is not None and outcome.body is not None
-    _RECLAIMER.read(outcome.body.decoded_bytes)
+    _RECLAIMER.read(outcome.body.decoded_bytes)  # harness/body_memory.py: why
     return outcome.response, outcome.body, elapsed
 
 
-class _BodyReclaimer:
-    """Runs the cyclic GC once every `every` bytes of bodies read.
-
-    A check's answer is freed as soon as nothing refers to it, unless it is
-    caught in a reference cycle: a failed check's traceback is one (pytest's
-    ExceptionInfo and the frames it holds refer to each other), and every
-    frame in it keeps its answers. Cycles are freed only when the cyclic GC
-    runs, and it runs by counting objects, not bytes: a few objects holding
-    10 MB each barely move its counters, so against a target answering every
-    request at the cap such garbage piled up to hundreds of MB. Counting the
-    bytes here bounds it; an ordinary run reads far less between two
-    collections, so this never runs there."""
-
-    def __init__(self, every: int) -> None:
-        self.every = every
-        self.collections = 0
-        self._read = 0
-        self._lock = threading.Lock()
-
-    def read(self, n: int) -> None:
-        with self._lock:
-            self._read += n
-            if self._read < self.every:
-                return
-            self._read = 0
-            self.collections += 1
-        gc.collect()
-
-
-# garbage of at most this many body bytes waits for a collection (a full
-# collection costs ~0.1 s here, so at most once every 64 MB read)
-RECLAIM_EVERY_BYTES = 16 * 1024 * 1024
-_RECLAIMER = _BodyReclaimer(RECLAIM_EVERY_BYTES)
+_RECLAIMER = BodyReclaimer()
 
 
 class _Workers:
