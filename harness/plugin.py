@@ -19,6 +19,13 @@ from typing import Any
 
 import pytest
 
+# First, before the harness's own modules are imported: neither they nor the
+# dependencies it brings (schemathesis, hypothesis) go through pytest's
+# assertion rewriting (harness/rewrite_scope.py says why).
+from bsk_conformance.harness.rewrite_scope import unmark_dependencies
+
+unmark_dependencies()
+
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance.harness.check_reports import annotate, mark_interrupted, restate_failure
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
