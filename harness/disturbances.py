@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import tomllib
-from collections.abc import Container, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Final
@@ -81,6 +81,13 @@ class Guard:
         self._declared: frozenset[str] = frozenset()
         self._seen: set[str] = set()
         self.violations: list[str] = []  # this process's, for the whole run
+        self._listeners: list[Callable[[str], None]] = []
+
+    def listen(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(kind)` on every touch, declared or not (the shared
+        logins drop their sessions after one); returns what stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     @contextmanager
     def running(self, check: str, requirement: str, declared: frozenset[str]) -> Iterator[None]:
@@ -98,6 +105,8 @@ class Guard:
         violation when its requirement does not declare it. Outside a check
         (the preflight, a session's end) nothing is judged."""
         assert kind in KINDS, kind
+        for listener in list(self._listeners):
+            listener(kind)
         with self._lock:
             if self._check is None or kind in self._declared:
                 return

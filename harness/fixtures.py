@@ -6,8 +6,8 @@
 | `clock`         | session  | the `ClockStrategy` that moves the target's time |
 | `alice`         | session  | the first profile account |
 | `bob`           | session  | an account in another organization (not verified without one) |
-| `user`          | function | alice, logged in |
-| `other_user`    | function | bob, logged in |
+| `user`          | function | alice, logged in (shared unless the check needs its own: shared_logins.py) |
+| `other_user`    | function | bob, logged in (likewise) |
 | `resources`     | function | creates keys and projects, deletes them after the check |
 | `two_factor`    | function | an account with 2FA on; turned off again after the check |
 | `server`        | session  | the in-process server (not verified against a remote target) |
@@ -27,7 +27,8 @@ from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.inprocess import InProcessServer
 from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.service import TargetService, open_target
-from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, logged_in
+from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession
+from bsk_conformance.harness.shared_logins import SharedLogins, needs_own_login
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.two_factor import TwoFactorAccount, turn_off, turn_on
 from bsk_conformance.harness.verdicts import NotVerified
@@ -74,14 +75,26 @@ def two_factor_registry(_bsk_service: TargetService) -> TwoFactorRegistry:
     return _bsk_service.registry
 
 
-@pytest.fixture
-def user(two_factor_registry: TwoFactorRegistry, alice: Account) -> Iterator[UserSession]:
-    yield from logged_in(two_factor_registry, alice)
+@pytest.fixture(scope="session")
+def _bsk_shared_logins(
+    target: Target, clock: ClockStrategy, two_factor_registry: TwoFactorRegistry
+) -> Iterator[SharedLogins]:
+    shared = SharedLogins(two_factor_registry, clock)
+    target.evidence.observe(shared.observe)
+    try:
+        yield shared
+    finally:
+        shared.close()
 
 
 @pytest.fixture
-def other_user(two_factor_registry: TwoFactorRegistry, bob: Account) -> Iterator[UserSession]:
-    yield from logged_in(two_factor_registry, bob)
+def user(request: pytest.FixtureRequest, _bsk_shared_logins: SharedLogins, alice: Account) -> Iterator[UserSession]:
+    yield from _bsk_shared_logins.lend(alice, own=needs_own_login(request.node))
+
+
+@pytest.fixture
+def other_user(request: pytest.FixtureRequest, _bsk_shared_logins: SharedLogins, bob: Account) -> Iterator[UserSession]:
+    yield from _bsk_shared_logins.lend(bob, own=needs_own_login(request.node))
 
 
 @pytest.fixture

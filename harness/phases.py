@@ -39,13 +39,12 @@ from bsk_conformance.harness.disturbances import (
     DisturbanceError,
     load_disturbances,
 )
-from bsk_conformance.harness.state import CHECK_PROPERTY, run_state
+from bsk_conformance.harness.state import CHECK_PROPERTY, declared_key, run_state
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
 PHASE_DIR = "bsk_phase_dir"  # workerinput key: the run's share directory
 VIOLATIONS_PROPERTY = "bsk_undeclared"
 
-declared_key = pytest.StashKey[dict[str, frozenset[str]]]()
 _sent_key = pytest.StashKey[int]()
 
 

@@ -174,6 +174,8 @@ class RunState:
 state_key = pytest.StashKey[RunState]()  # config.stash: the run
 phases_key = pytest.StashKey[list[dict]]()  # item.stash: a check's phases so far
 bucket_key = pytest.StashKey[list]()  # item.stash: the exchanges a check sent
+# config.stash: what each requirement declares it disturbs (harness/disturbances.py)
+declared_key = pytest.StashKey[dict[str, frozenset[str]]]()
 
 
 def run_state(config: pytest.Config) -> RunState | None:
