@@ -76,11 +76,11 @@ def two_factor_registry(_bsk_service: TargetService) -> TwoFactorRegistry:
 
 
 @pytest.fixture(scope="session")
-def _bsk_shared_logins(
-    target: Target, clock: ClockStrategy, two_factor_registry: TwoFactorRegistry
-) -> Iterator[SharedLogins]:
-    shared = SharedLogins(two_factor_registry, clock)
-    target.evidence.observe(shared.observe)
+def _bsk_shared_logins(_bsk_service: TargetService) -> Iterator[SharedLogins]:
+    # not through the `clock` fixture: a check that asks for the clock keeps its own
+    # login (shared_logins.needs_own_login reads the check's fixture closure)
+    shared = SharedLogins(_bsk_service.registry, _bsk_service.clock)
+    _bsk_service.target.evidence.observe(shared.observe)
     try:
         yield shared
     finally:
