@@ -3,7 +3,7 @@ clock control: direct, then with a delay added to every answer
 (bench/delay_proxy.py), serially and under `-n 2`; all in one invocation,
 side by side, with the exchanges of each run and those on its critical path.
 
-    python bench/remote_run.py [--delay-ms 20 --delay-ms 50] [--repeat 1] [--baseline REV]
+    python bench/remote_run.py [--delay-ms 20 --delay-ms 50] [--workers 2 --workers 4] [--repeat 1] [--baseline REV]
     python bench/remote_run.py --root /tmp/before --python /tmp/before/.venv/bin/python   # another checkout
 
 Each run gets a fresh server (a process of its own, on a free loopback port;
@@ -125,18 +125,24 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose harness runs")
     parser.add_argument("--python", default=sys.executable, help="its interpreter")
     parser.add_argument("--skip", action="append", default=[], help="leave out a mode (direct, serial, parallel)")
+    parser.add_argument(
+        "--workers", type=int, action="append", help="xdist workers of the parallel modes (default 2; repeatable)"
+    )
     args = parser.parse_args()
+    workers = args.workers or [2]
     delays = args.delay_ms or [20.0, 50.0]
     modes: dict[str, tuple[float, tuple[str, ...]]] = {}
     if "direct" not in args.skip:
         modes["remote, loopback"] = (0.0, ())
         if "parallel" not in args.skip:
-            modes["remote, loopback, -n 2"] = (0.0, ("-n", "2"))
+            for n in workers:
+                modes[f"remote, loopback, -n {n}"] = (0.0, ("-n", str(n)))
     for delay in delays:
         if "serial" not in args.skip:
             modes[f"remote, +{delay:g} ms"] = (delay, ())
         if "parallel" not in args.skip:
-            modes[f"remote, +{delay:g} ms, -n 2"] = (delay, ("-n", "2"))
+            for n in workers:
+                modes[f"remote, +{delay:g} ms, -n {n}"] = (delay, ("-n", str(n)))
     with ExitStack() as stack:
         trees = {"this tree": (args.root, {})}
         if args.baseline:
