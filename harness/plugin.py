@@ -41,6 +41,7 @@ from bsk_conformance.harness.options import (
     remote_profile,
     usage_error,
 )
+from bsk_conformance.harness.real_time import WaitsError, fitted_run_timeout, load_waits, may_wait, plan
 from bsk_conformance.harness.requirements import CatalogueError, load_catalogue
 from bsk_conformance.harness.results import (
     build_result,
@@ -71,6 +72,9 @@ pytest_plugins = [
     "bsk_conformance.harness.terminal_outcomes",
 ]
 
+#: config.stash: the line saying --run-timeout was raised to fit the budget, or None
+run_timeout_note_key = pytest.StashKey[str | None]()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
@@ -96,12 +100,16 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
     redactor = Redactor(run_key)
+    run_timeout, raised = options.run_timeout, None
+    if may_wait(options.clock, remote=bool(options.target)):
+        run_timeout, raised = fitted_run_timeout(options.run_timeout, options.real_time_budget)
+    config.stash[run_timeout_note_key] = raised
     limits = Limits(
         cleanup_timeout=options.cleanup_timeout,
         request_timeout=options.request_timeout,
         max_response_bytes=options.max_response_bytes,
         unresponsive_after=options.unresponsive_after,
-        run_timeout=options.run_timeout,
+        run_timeout=run_timeout,
     )
     state = RunState(
         catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None, limits=limits
@@ -145,10 +153,18 @@ class _XdistHooks:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Preflight a remote target once, on the controller, before any check."""
+    """Preflight a remote target once, on the controller, before any check;
+    then, for a run that waits in real time, what it plans to wait."""
     config = session.config
     state = run_state(config)
-    if state is None or not state.is_controller or not state.options.target or state.options.list_requirements:
+    if state is None or not state.is_controller or state.options.list_requirements:
+        return
+    _preflight(config, state)
+    _announce_real_time(config, state)
+
+
+def _preflight(config: pytest.Config, state: RunState) -> None:
+    if not state.options.target:
         return
     if config.option.collectonly:
         return  # a listing of the checks: nothing is sent to the target
@@ -163,6 +179,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             reporter.write_line(f"bsk-conformance: {tls.version}, server certificate SHA-256 {tls.certificate_sha256}")
         for note in service.preflight_notes:
             reporter.write_line(f"bsk-conformance: note: {note}")
+
+
+def _announce_real_time(config: pytest.Config, state: RunState) -> None:
+    """The run timeout raised to fit the budget, and the planned waiting: said
+    before the first check, where the clock will be real (a remote target's
+    is known once preflight has run)."""
+    options = state.options
+    real = options.clock == "real" or (options.clock == "auto" and state.clock_mode == "real")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if not real or reporter is None:
+        return
+    raised = config.stash.get(run_timeout_note_key, None)
+    if raised is not None:
+        reporter.write_line(f"bsk-conformance: {raised}")
+    catalogue = state.catalogue
+    selected = options.requirement or [r.id for r in catalogue.active()]
+    try:
+        waits = load_waits(catalogue)
+    except WaitsError as exc:
+        usage_error(str(exc))
+    for line in plan(selected, waits, options.real_time_budget).lines():
+        reporter.write_line(f"bsk-conformance: {line}")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
