@@ -74,6 +74,8 @@ pytest_plugins = [
 
 #: config.stash: the line saying --run-timeout was raised to fit the budget, or None
 run_timeout_note_key = pytest.StashKey[str | None]()
+#: config.stash: the requirements of the selected checks, in the order they run
+run_order_key = pytest.StashKey[list[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -160,7 +162,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if state is None or not state.is_controller or state.options.list_requirements:
         return
     _preflight(config, state)
-    _announce_real_time(config, state)
+    _say_run_timeout_raised(config, state)
+    if _distributed(config):
+        # an xdist controller collects nothing: the plan follows the catalogue's order
+        _announce_real_time_plan(config, state, [r.id for r in state.catalogue.active()])
 
 
 def _preflight(config: pytest.Config, state: RunState) -> None:
@@ -181,26 +186,47 @@ def _preflight(config: pytest.Config, state: RunState) -> None:
             reporter.write_line(f"bsk-conformance: note: {note}")
 
 
-def _announce_real_time(config: pytest.Config, state: RunState) -> None:
-    """The run timeout raised to fit the budget, and the planned waiting: said
-    before the first check, where the clock will be real (a remote target's
-    is known once preflight has run)."""
+def _waits_in_real_time(state: RunState) -> bool:
+    """Whether this run's clock is real (a remote target's is known once preflight has run)."""
     options = state.options
-    real = options.clock == "real" or (options.clock == "auto" and state.clock_mode == "real")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if not real or reporter is None:
-        return
+    return options.clock == "real" or (options.clock == "auto" and state.clock_mode == "real")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """An xdist controller (as xdist decides: not for a listing, --collect-only)."""
+    distributing = getattr(config.option, "dist", "no") != "no" and not config.option.collectonly
+    return distributing and not hasattr(config, "workerinput")
+
+
+def _say_run_timeout_raised(config: pytest.Config, state: RunState) -> None:
     raised = config.stash.get(run_timeout_note_key, None)
-    if raised is not None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if raised is not None and reporter is not None and _waits_in_real_time(state):
         reporter.write_line(f"bsk-conformance: {raised}")
-    catalogue = state.catalogue
-    selected = options.requirement or [r.id for r in catalogue.active()]
+
+
+def _announce_real_time_plan(config: pytest.Config, state: RunState, run_order: list[str]) -> None:
+    """The planned waiting of the requirements in `run_order`: said before the
+    first check of a run whose clock is real."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not _waits_in_real_time(state):
+        return
+    selected = [rid for rid in run_order if not state.options.requirement or rid in state.options.requirement]
     try:
-        waits = load_waits(catalogue)
+        waits = load_waits(state.catalogue)
     except WaitsError as exc:
         usage_error(str(exc))
-    for line in plan(selected, waits, options.real_time_budget).lines():
+    for line in plan(selected, waits, state.options.real_time_budget).lines():
         reporter.write_line(f"bsk-conformance: {line}")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The real-time plan in the order the checks will run (collection order)."""
+    state = run_state(session.config)
+    run_order = session.config.stash.get(run_order_key, None)
+    if state is None or not state.is_controller or run_order is None or _distributed(session.config):
+        return
+    _announce_real_time_plan(session.config, state, run_order)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -224,6 +250,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+    run_order = (requirement_of(item, catalogue) for item in items)
+    config.stash[run_order_key] = list(dict.fromkeys(r.id for r in run_order if r is not None))
     if state.options.list_requirements:
         print_catalogue(config, catalogue, coverage)
         # a listing runs nothing: every item is deselected, and the session

@@ -107,3 +107,13 @@ def test_a_budget_within_the_run_timeout_is_left_alone(run_harness) -> None:
     assert "bsk-conformance: real time: about 0 s of waiting, overlapped into about 0 s (--real-time-budget 60 s" in (
         run.output
     )
+
+
+def test_a_parallel_run_says_its_plan_once(run_harness) -> None:
+    """Under xdist the controller collects nothing: it says the plan from the
+    catalogue, once, and no worker says it again."""
+    run = run_harness("--clock", "real", "--real-time-budget", "1000", "--requirement", "BSK-WIRE-001", "-n", "2")
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.status("BSK-WIRE-001") == "passed", run.output[-3000:]
+    assert run.output.count("bsk-conformance: real time: about 0 s of waiting") == 1, run.output[-3000:]
+    assert run.output.count("bsk-conformance: --run-timeout raised") == 1, run.output[-3000:]
