@@ -22,6 +22,7 @@ import pytest
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance.harness.check_reports import annotate, mark_interrupted, restate_failure
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
+from bsk_conformance.harness.disturbances import load_disturbances
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
 from bsk_conformance.harness.interruption import (
     WORKER_INTERRUPTION,
@@ -41,7 +42,7 @@ from bsk_conformance.harness.options import (
     remote_profile,
     usage_error,
 )
-from bsk_conformance.harness.real_time import WaitsError, fitted_run_timeout, load_waits, may_wait, plan
+from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, WaitsError, fitted_run_timeout, load_waits, may_wait, plan
 from bsk_conformance.harness.requirements import CatalogueError, load_catalogue
 from bsk_conformance.harness.results import (
     build_result,
@@ -216,7 +217,13 @@ def _announce_real_time_plan(config: pytest.Config, state: RunState, run_order: 
         waits = load_waits(state.catalogue)
     except WaitsError as exc:
         usage_error(str(exc))
-    for line in plan(selected, waits, state.options.real_time_budget).lines():
+    workers, overlapping = 1, frozenset[str]()
+    if _distributed(config) and state.options.clock == "real":
+        # harness/phases.py: on a real clock the checks that only wait run in the parallel phase
+        workers = config.option.numprocesses if isinstance(config.option.numprocesses, int) else 1
+        declared = load_disturbances(state.catalogue)
+        overlapping = frozenset(rid for rid, kinds in declared.items() if kinds == OVERLAPPING_WAITS)
+    for line in plan(selected, waits, state.options.real_time_budget, workers, overlapping).lines():
         reporter.write_line(f"bsk-conformance: {line}")
 
 

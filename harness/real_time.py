@@ -22,6 +22,11 @@ DATA_FILE: Final = "real-time-waits.toml"
 RUN_TIMEOUT_MARGIN: Final = 300.0
 
 
+#: The disturbances of a requirement whose waits may overlap on a real clock:
+#: the clock alone (harness/phases.py puts its checks in the parallel phase).
+OVERLAPPING_WAITS: Final = frozenset({"clock"})
+
+
 class WaitsError(ValueError):
     """The wait table is invalid: one line, said as a usage error."""
 
@@ -103,23 +108,48 @@ class RealTimePlan:
         return said
 
 
-def plan(selected: Iterable[str], waits: Mapping[str, float], budget: float) -> RealTimePlan:
+def plan(
+    selected: Iterable[str],
+    waits: Mapping[str, float],
+    budget: float,
+    workers: int = 1,
+    overlapping: Container[str] = (),
+) -> RealTimePlan:
     """The waits of the `selected` requirements (in run order) that the budget
-    holds, spent as RealClockStrategy spends it: first come, first served.
+    holds, and the wall time they take.
 
-    Every requirement that waits also moves the clock (disturbances.toml), so
-    its checks run one at a time in the serial phase (docs/parallel-runs.md):
-    today the waits add up, and the overlapped figure is their sum."""
-    left = budget
+    Each process has its own RealClockStrategy, whose budget it spends first
+    come, first served. The `overlapping` requirements (the clock their only
+    disturbance: harness/phases.py) run in the parallel phase, each on the
+    least busy of the `workers`; the others run one at a time in the serial
+    phase after it, on one worker (the least busy, for the plan). In a run
+    without -n everything is one worker, and the waits add up."""
+    loads = [0.0] * max(workers, 1)
     fitted: dict[str, float] = {}
     beyond: list[str] = []
+    later: list[str] = []
     for rid in selected:
         seconds = waits.get(rid, 0.0)
         if seconds <= 0:
             continue
-        if seconds <= left:
+        if rid not in overlapping:
+            later.append(rid)
+            continue
+        worker = loads.index(min(loads))
+        if loads[worker] + seconds <= budget:
             fitted[rid] = seconds
-            left -= seconds
+            loads[worker] += seconds
         else:
             beyond.append(rid)
-    return RealTimePlan(budget, fitted, sum(fitted.values()), tuple(beyond))
+    parallel_wall = max(loads)
+    serial = loads.index(min(loads))
+    for rid in later:
+        seconds = waits[rid]
+        if loads[serial] + seconds <= budget:
+            fitted[rid] = seconds
+            loads[serial] += seconds
+        else:
+            beyond.append(rid)
+    serial_wall = sum(waits[rid] for rid in later if rid in fitted)
+    order = {rid: n for n, rid in enumerate(dict.fromkeys(selected))}
+    return RealTimePlan(budget, fitted, parallel_wall + serial_wall, tuple(sorted(beyond, key=order.__getitem__)))

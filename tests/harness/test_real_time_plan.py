@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from bsk_conformance.harness.disturbances import load_disturbances
+from bsk_conformance.harness.disturbances import PARALLEL, SERIAL, load_disturbances
+from bsk_conformance.harness.phases import phase_of
 from bsk_conformance.harness.real_time import (
+    OVERLAPPING_WAITS,
     RUN_TIMEOUT_MARGIN,
     WaitsError,
     fitted_run_timeout,
@@ -117,3 +119,41 @@ def test_a_parallel_run_says_its_plan_once(run_harness) -> None:
     assert run.status("BSK-WIRE-001") == "passed", run.output[-3000:]
     assert run.output.count("bsk-conformance: real time: about 0 s of waiting") == 1, run.output[-3000:]
     assert run.output.count("bsk-conformance: --run-timeout raised") == 1, run.output[-3000:]
+
+
+class _Check:
+    """What phase_of reads of a collected check: its markers."""
+
+    def __init__(self, rid: str) -> None:
+        self._marker = pytest.mark.requirement(rid).mark
+
+    def get_closest_marker(self, name: str):
+        return self._marker if name == "requirement" else None
+
+
+def test_on_a_real_clock_the_checks_that_only_wait_run_in_parallel() -> None:
+    declared = load_disturbances(CATALOGUE)
+    assert declared["BSK-TOK-003"] == OVERLAPPING_WAITS
+    # a moved clock (frozen or /_test/clock) moves every other check's time: one at a time
+    assert phase_of(_Check("BSK-TOK-003"), declared) == SERIAL
+    # a real wait moves nobody's time but the passing of it: beside the others
+    assert phase_of(_Check("BSK-TOK-003"), declared, real_clock=True) == PARALLEL
+    # 2FA and throttles still disturb shared accounts, whatever the clock
+    assert phase_of(_Check("BSK-TFA-003"), declared, real_clock=True) == SERIAL
+    assert phase_of(_Check("BSK-RL-009"), declared, real_clock=True) == SERIAL
+    assert phase_of(_Check("BSK-WIRE-001"), declared, real_clock=True) == PARALLEL
+
+
+def test_waits_in_the_parallel_phase_overlap_instead_of_adding() -> None:
+    waits = {"BSK-TOK-003": 902.0, "BSK-OBS-002": 902.0, "BSK-RL-008": 63.0, "BSK-TFA-003": 120.0}
+    order = ["BSK-TOK-003", "BSK-OBS-002", "BSK-RL-008", "BSK-TFA-003"]
+    overlapping = {"BSK-TOK-003", "BSK-OBS-002", "BSK-RL-008"}
+    serial = plan(order, waits, 1200)
+    assert serial.beyond == ("BSK-OBS-002",)  # one worker: the second 15-minute wait does not fit
+    assert serial.overlapped == serial.total == 902 + 63 + 120
+    two = plan(order, waits, 1200, workers=2, overlapping=overlapping)
+    assert two.beyond == ()
+    assert two.total == 902 + 902 + 63 + 120
+    # both long waits at once (the short one after one of them), then the 2FA check alone
+    assert two.overlapped == 902 + 63 + 120
+    assert two.overlapped < two.total
