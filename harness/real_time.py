@@ -85,7 +85,7 @@ class RealTimePlan:
     """What a real-time run expects to wait, from the selected requirements."""
 
     budget: float
-    # the waits that fit the budget, in catalogue order, and their wall time
+    # the waits that fit the budget, in run order, and their wall time
     waits: Mapping[str, float]
     overlapped: float
     # the requirements whose wait the budget cannot hold: not verified
