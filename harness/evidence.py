@@ -416,7 +416,9 @@ class EvidenceLog:
         request_headers_kept = r.headers(request_headers)
         request_body_kept, request_cut = r.body_within(request_body, BODY_CAP)
         response_body_kept, response_cut = r.body_within(response_body, BODY_CAP)
-        truncated = request_cut or response_cut
+        # cut, or larger on the wire than what is kept (a padded JSON body re-serialised
+        # small): either way the evidence does not hold every byte seen
+        truncated = request_cut or response_cut or max(len(request_body), len(response_body)) > BODY_CAP
         exchange = Exchange(
             method=method,
             url=r.url(url),

@@ -19,6 +19,13 @@ from typing import Any
 
 import pytest
 
+# First, before the harness's own modules are imported: neither they nor the
+# dependencies it brings (schemathesis, hypothesis) go through pytest's
+# assertion rewriting (harness/rewrite_scope.py says why).
+from bsk_conformance.harness.rewrite_scope import unmark_dependencies
+
+unmark_dependencies()
+
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance.harness.check_reports import annotate, mark_interrupted, restate_failure
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
@@ -408,7 +415,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report_dir = Path(config.invocation_params.dir) / report_dir
     har = har_path(options, Path(config.invocation_params.dir)) or report_dir / reports.HAR_FILE_NAME
     try:
-        state.report_paths = reports.write_reports(result, report_dir, har=har, strict=_strict(config))
+        # No schema validation here (check=False): it cost ~0.6-1.1 s of every
+        # run for a dict that build_result always shapes the same way. The
+        # schema is enforced by the tests on real runs' reports
+        # (tests/harness/conftest.py, tests/reports/test_report_real_run.py)
+        # and by `bsk-conformance validate` on any report a user holds.
+        state.report_paths = reports.write_reports(result, report_dir, har=har, strict=_strict(config), check=False)
     except Exception as exc:  # a verdict nobody can read is no verdict: say so and fail the run
         state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
         session.exitstatus = EXIT_INCOMPLETE
