@@ -35,6 +35,7 @@ from bsk_conformance.harness.limits import (
     size,
 )
 from bsk_conformance.harness.limits import now as real_now
+from bsk_conformance.harness.totp_steps import steps_note
 from bsk_conformance.reports.shortening import (
     API_KEY,
     EDGE_MIN,
@@ -344,6 +345,9 @@ class EvidenceLog:
     _observers: list[Callable[[RawExchange], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     sent: int = 0  # exchanges recorded by this process, for summary.exchanges
+    # the target's now, for the TOTP step of each code a request carries
+    # (harness/totp_steps.py); None where reading it costs an exchange (/_test/clock)
+    totp_now: Callable[[], float] | None = None
 
     @contextmanager
     def collecting(self) -> Iterator[list[Exchange]]:
@@ -429,7 +433,7 @@ class EvidenceLog:
             responseBody=response_body_kept,
             durationSeconds=round(duration, 6),
             startedAt=datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            note=self._note,
+            note=self._noted(request_body),
             truncated=truncated,
             error=r.text(error) if error else None,
             requestBytes=len(request_body) if len(request_body) > BODY_CAP else None,
@@ -440,6 +444,16 @@ class EvidenceLog:
             if self._current is not None:
                 self._current.append(exchange)
         return exchange
+
+
+    def _noted(self, request_body: bytes) -> str | None:
+        """The exchange's note: the block's (`note`), and the TOTP step of each
+        code the request carries, from the secrets the redactor knows."""
+        if self.totp_now is None:
+            return self._note
+        secrets = (secret for secret, kind in self.redactor.known().items() if kind == "totp-secret")
+        steps = steps_note(request_body, secrets, self.totp_now())
+        return "; ".join(note for note in (self._note, steps) if note) or None
 
 
 def _touch_shared_state(method: str, url: str, status: int | None) -> None:

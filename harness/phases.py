@@ -39,6 +39,7 @@ from bsk_conformance.harness.disturbances import (
     DisturbanceError,
     load_disturbances,
 )
+from bsk_conformance.harness.real_time import OVERLAPPING_WAITS
 from bsk_conformance.harness.state import CHECK_PROPERTY, declared_key, run_state
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
@@ -71,13 +72,18 @@ def share_dir(config: pytest.Config) -> Path | None:
     return None
 
 
-def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]]) -> str:
+def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]], real_clock: bool = False) -> str:
     if item.get_closest_marker("runs_last") is not None:
         return LAST
     marker = item.get_closest_marker("requirement")
     if marker is None:
         return PARALLEL  # not a conformance check (the project's own tests)
-    if declared.get(marker.args[0]):
+    kinds = declared.get(marker.args[0])
+    # On a real clock (--clock real) moving time is waiting, and real time
+    # passes for every check alike: a wait disturbs nobody. Checks whose only
+    # disturbance is the clock then run in the parallel phase, and their waits
+    # overlap across the workers instead of adding up (docs/parallel-runs.md).
+    if kinds and not (real_clock and kinds == OVERLAPPING_WAITS):
         return SERIAL
     return FIRST if item.get_closest_marker("runs_first") is not None else PARALLEL
 
@@ -95,7 +101,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = run_state(config)
     profile = state.profile if state is not None else None  # read once, at configure
     all_serial = profile is not None and any(a.totp_secret for a in profile.accounts)
-    phases = {item.nodeid: phase_of(item, declared) for item in session.items}
+    real_clock = state is not None and state.options.clock == "real"
+    phases = {item.nodeid: phase_of(item, declared, real_clock) for item in session.items}
     if all_serial:
         phases = {nodeid: LAST if phase == LAST else SERIAL for nodeid, phase in phases.items()}
     target = where / f"phases-{config.workerinput['workerid']}.json"

@@ -29,6 +29,7 @@ unmark_dependencies()
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
 from bsk_conformance.harness.check_reports import annotate, mark_interrupted, restate_failure
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
+from bsk_conformance.harness.disturbances import load_disturbances
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
 from bsk_conformance.harness.interruption import (
     WORKER_INTERRUPTION,
@@ -48,6 +49,7 @@ from bsk_conformance.harness.options import (
     remote_profile,
     usage_error,
 )
+from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, WaitsError, fitted_run_timeout, load_waits, may_wait, plan
 from bsk_conformance.harness.requirements import CatalogueError, load_catalogue
 from bsk_conformance.harness.results import (
     build_result,
@@ -78,6 +80,11 @@ pytest_plugins = [
     "bsk_conformance.harness.terminal_outcomes",
 ]
 
+#: config.stash: the line saying --run-timeout was raised to fit the budget, or None
+run_timeout_note_key = pytest.StashKey[str | None]()
+#: config.stash: the requirements of the selected checks, in the order they run
+run_order_key = pytest.StashKey[list[str]]()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
@@ -103,12 +110,16 @@ def pytest_configure(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
     redactor = Redactor(run_key)
+    run_timeout, raised = options.run_timeout, None
+    if may_wait(options.clock, remote=bool(options.target)):
+        run_timeout, raised = fitted_run_timeout(options.run_timeout, options.real_time_budget)
+    config.stash[run_timeout_note_key] = raised
     limits = Limits(
         cleanup_timeout=options.cleanup_timeout,
         request_timeout=options.request_timeout,
         max_response_bytes=options.max_response_bytes,
         unresponsive_after=options.unresponsive_after,
-        run_timeout=options.run_timeout,
+        run_timeout=run_timeout,
     )
     state = RunState(
         catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None, limits=limits
@@ -152,10 +163,21 @@ class _XdistHooks:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Preflight a remote target once, on the controller, before any check."""
+    """Preflight a remote target once, on the controller, before any check;
+    then, for a run that waits in real time, what it plans to wait."""
     config = session.config
     state = run_state(config)
-    if state is None or not state.is_controller or not state.options.target or state.options.list_requirements:
+    if state is None or not state.is_controller or state.options.list_requirements:
+        return
+    _preflight(config, state)
+    _say_run_timeout_raised(config, state)
+    if _distributed(config):
+        # an xdist controller collects nothing: the plan follows the catalogue's order
+        _announce_real_time_plan(config, state, [r.id for r in state.catalogue.active()])
+
+
+def _preflight(config: pytest.Config, state: RunState) -> None:
+    if not state.options.target:
         return
     if config.option.collectonly:
         return  # a listing of the checks: nothing is sent to the target
@@ -170,6 +192,55 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             reporter.write_line(f"bsk-conformance: {tls.version}, server certificate SHA-256 {tls.certificate_sha256}")
         for note in service.preflight_notes:
             reporter.write_line(f"bsk-conformance: note: {note}")
+
+
+def _waits_in_real_time(state: RunState) -> bool:
+    """Whether this run's clock is real (a remote target's is known once preflight has run)."""
+    options = state.options
+    return options.clock == "real" or (options.clock == "auto" and state.clock_mode == "real")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """An xdist controller (as xdist decides: not for a listing, --collect-only)."""
+    distributing = getattr(config.option, "dist", "no") != "no" and not config.option.collectonly
+    return distributing and not hasattr(config, "workerinput")
+
+
+def _say_run_timeout_raised(config: pytest.Config, state: RunState) -> None:
+    raised = config.stash.get(run_timeout_note_key, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if raised is not None and reporter is not None and _waits_in_real_time(state):
+        reporter.write_line(f"bsk-conformance: {raised}")
+
+
+def _announce_real_time_plan(config: pytest.Config, state: RunState, run_order: list[str]) -> None:
+    """The planned waiting of the requirements in `run_order`: said before the
+    first check of a run whose clock is real."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not _waits_in_real_time(state):
+        return
+    selected = [rid for rid in run_order if not state.options.requirement or rid in state.options.requirement]
+    try:
+        waits = load_waits(state.catalogue)
+    except WaitsError as exc:
+        usage_error(str(exc))
+    workers, overlapping = 1, frozenset[str]()
+    if _distributed(config) and state.options.clock == "real":
+        # harness/phases.py: on a real clock the checks that only wait run in the parallel phase
+        workers = config.option.numprocesses if isinstance(config.option.numprocesses, int) else 1
+        declared = load_disturbances(state.catalogue)
+        overlapping = frozenset(rid for rid, kinds in declared.items() if kinds == OVERLAPPING_WAITS)
+    for line in plan(selected, waits, state.options.real_time_budget, workers, overlapping).lines():
+        reporter.write_line(f"bsk-conformance: {line}")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The real-time plan in the order the checks will run (collection order)."""
+    state = run_state(session.config)
+    run_order = session.config.stash.get(run_order_key, None)
+    if state is None or not state.is_controller or run_order is None or _distributed(session.config):
+        return
+    _announce_real_time_plan(session.config, state, run_order)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -193,6 +264,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+    run_order = (requirement_of(item, catalogue) for item in items)
+    config.stash[run_order_key] = list(dict.fromkeys(r.id for r in run_order if r is not None))
     if state.options.list_requirements:
         print_catalogue(config, catalogue, coverage)
         # a listing runs nothing: every item is deselected, and the session

@@ -106,6 +106,8 @@ class TargetService:
         self.clock = self._clock_strategy(target)
         target.clock = self.clock
         self.registry = TwoFactorRegistry(target, self.clock)
+        if not isinstance(self.clock, ControlClockStrategy):  # its now() is an exchange of its own
+            target.evidence.totp_now = self.clock.now
         return target
 
     def _recover(self, target: Target) -> None:
