@@ -1,0 +1,199 @@
+"""Contract §3, §4, §5 — The model-based conformance run.
+
+   "A harness certifies the contract, not one implementation" (§8): every
+    answer in any sequence of the contract's operations is one the contract
+    allows, given the operations before it.
+
+One run per module (suites/_model_machine.py): hypothesis drives random
+sequences of contract operations across both accounts and both kinds of
+credential (logins with and without 2FA codes, refreshes of fresh, rotated
+and near-miss tokens, logouts, keys created, read, deleted and used within
+and over their rate limits, projects, 2FA on and off, clock moves where the
+target allows them), and compares every answer with the prediction of a
+model of the contract (suites/_model.py), and the state read back through
+the contract with the model's. `--model-examples N` sequences of up to
+`--model-steps N` operations.
+
+Each check below judges one requirement of the catalogue from that one run:
+failed when the run diverged from the model on it (the evidence is the
+shortest sequence hypothesis found, each step's exchanges recorded, from
+which the report makes a curl line per step), passed when the run judged it
+at least once without a divergence, not verified when the run never came to
+it (never a pass for what was not exercised). Every check may start the run,
+so each does what BSK-MODEL-001 declares (fixtures/disturbances.toml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bsk_conformance.harness.api import fail, not_verified, requirement
+
+from ._model_machine import ModelRun, run_model
+
+# The model also predicts answers for these, but its default budget does not come to them in
+# every run (hypothesis enables a random subset of the rules per sequence): until it does, a
+# check of theirs would leave the requirement not verified in a conformant run, so they have none.
+NOT_YET_JUDGED = (
+    "BSK-EP-001",
+    "BSK-EP-002",
+    "BSK-EP-004",
+    "BSK-EP-006",
+    "BSK-EP-007",
+    "BSK-EP-008",
+    "BSK-JWT-005",
+    "BSK-KEY-002",
+    "BSK-KEY-009",
+    "BSK-KEY-013",
+    "BSK-KEY-014",
+    "BSK-KEY-015",
+    "BSK-KEY-020",
+    "BSK-KEY-022",
+    "BSK-KEY-023",
+    "BSK-REF-010",
+    "BSK-RL-001",
+    "BSK-RL-002",
+    "BSK-RL-003",
+    "BSK-RL-004",
+    "BSK-RL-006",
+    "BSK-RL-008",
+    "BSK-SCP-001",
+    "BSK-SCP-002",
+    "BSK-SCP-003",
+    "BSK-SCP-004",
+    "BSK-SCP-005",
+    "BSK-SCP-008",
+    "BSK-SCP-011",
+    "BSK-TFA-001",
+    "BSK-TFA-002",
+    "BSK-TFA-003",
+    "BSK-TFA-004",
+    "BSK-TFA-006",
+    "BSK-TFA-010",
+    "BSK-TOK-001",
+    "BSK-TOK-003",
+    "BSK-TOK-004",
+    "BSK-WIRE-004",
+)
+
+pytestmark = [pytest.mark.model_run, pytest.mark.disturbs_like("BSK-MODEL-001")]
+SHOWN_STEPS = 40  # steps of a diverging sequence quoted in a failure message
+
+
+@pytest.fixture(scope="module")
+def model_run(request: pytest.FixtureRequest, target, clock, two_factor_registry, alice, bob) -> Iterator[ModelRun]:
+    """The module's one run, within the budget of --model-examples and --model-steps."""
+    run = ModelRun(
+        target,
+        clock,
+        two_factor_registry,
+        (alice, bob),
+        request.config.getoption("model_examples"),
+        request.config.getoption("model_steps"),
+    )
+    with target.evidence.note("the model-based run"):
+        run_model(run)
+    yield run
+
+
+def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
+    """Fail with the shortest diverging sequence; not verified when the run never judged `rid`."""
+    found = run.found.get(rid)
+    if found is not None:
+        target.evidence.attach(found.exchanges)
+        steps = found.steps[-SHOWN_STEPS:]
+        cut = f"(the first {len(found.steps) - len(steps)} steps left out) " if len(steps) < len(found.steps) else ""
+        fail(found.expected, found.observed,
+             f"{run.summary()}; the shortest sequence that diverged, {len(found.steps)} steps: {cut}"
+             + " | ".join(steps))
+    if not run.judged[rid]:
+        ended = f"; the run ended early: {run.ended}" if run.ended else ""
+        not_verified(f"{run.summary()} never came to an operation this requirement judges{ended}; "
+                     "a larger --model-examples or --model-steps gives it more")
+
+
+@requirement("BSK-MODEL-001")
+def test_model_run_the_state_read_back_is_what_the_operations_made_it(model_run, target):
+    judged_by_the_model(model_run, "BSK-MODEL-001", target)
+
+@requirement("BSK-TOK-007")
+def test_model_run_every_refresh_rotates_the_refresh_token(model_run, target):
+    judged_by_the_model(model_run, "BSK-TOK-007", target)
+
+@requirement("BSK-REF-001")
+def test_model_run_a_rotated_refresh_token_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-001", target)
+
+@requirement("BSK-REF-005")
+def test_model_run_logout_answers_204_and_revokes_the_refresh_token(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-005", target)
+
+@requirement("BSK-REF-006")
+def test_model_run_a_refresh_token_never_works_as_a_bearer(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-006", target)
+
+@requirement("BSK-REF-007")
+def test_model_run_an_access_token_never_works_as_a_refresh_token(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-007", target)
+
+@requirement("BSK-REF-009")
+def test_model_run_near_miss_refresh_tokens_are_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-009", target)
+
+@requirement("BSK-JWT-004")
+def test_model_run_access_tokens_with_a_changed_signature_are_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-JWT-004", target)
+
+@requirement("BSK-WIRE-001")
+def test_model_run_every_error_answer_has_error_and_message(model_run, target):
+    judged_by_the_model(model_run, "BSK-WIRE-001", target)
+
+@requirement("BSK-EP-005")
+def test_model_run_creating_a_project_answers_it(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-005", target)
+
+@requirement("BSK-EP-009")
+def test_model_run_near_miss_passwords_are_invalid_credentials(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-009", target)
+
+@requirement("BSK-KEY-001")
+def test_model_run_creating_a_key_answers_it_as_sent(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-001", target)
+
+@requirement("BSK-KEY-003")
+def test_model_run_listed_keys_show_their_metadata_without_the_key(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-003", target)
+
+@requirement("BSK-KEY-010")
+def test_model_run_near_miss_keys_are_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-010", target)
+
+@requirement("BSK-KEY-016")
+def test_model_run_a_key_with_a_rate_limit_out_of_range_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-016", target)
+
+@requirement("BSK-KEY-017")
+def test_model_run_a_key_expiring_in_the_past_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-017", target)
+
+@requirement("BSK-SCP-009")
+def test_model_run_another_organizations_project_is_404_to_delete_and_stays(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-009", target)
+
+@requirement("BSK-SCP-012")
+def test_model_run_another_organizations_key_is_404_to_delete_and_stays(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-012", target)
+
+@requirement("BSK-SCP-013")
+def test_model_run_project_lists_hold_only_the_callers_organization(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-013", target)
+
+@requirement("BSK-SCP-014")
+def test_model_run_key_lists_hold_only_the_callers_organization(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-014", target)
+
+@requirement("BSK-TFA-005")
+def test_model_run_enabling_two_factor_turns_it_on(model_run, target):
+    judged_by_the_model(model_run, "BSK-TFA-005", target)
