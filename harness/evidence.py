@@ -35,6 +35,16 @@ from bsk_conformance.harness.limits import (
     size,
 )
 from bsk_conformance.harness.limits import now as real_now
+from bsk_conformance.reports.shortening import (
+    API_KEY,
+    EDGE_MIN,
+    JWT,
+    OTPAUTH,
+    cut,
+    mend_end,
+    mend_windows,
+    shorten,
+)
 
 BODY_CAP = 16 * 1024  # bytes of a body kept as evidence; the rest is dropped with a note
 
@@ -59,11 +69,6 @@ SECRET_FIELDS = {
 SECRET_HEADERS = {"authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization"}
 SECRET_QUERY = {"access_token", "api_key", "apikey", "key", "token", "refresh_token", "code"}
 
-# Shapes recognised even when the harness never saw them issued: forged or
-# mutated JWTs the attack suites build, and API keys of any prefix.
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_API_KEY = re.compile(r"bsk_[A-Za-z]*_?[A-Za-z0-9]{12,}")
-_OTPAUTH = re.compile(r"otpauth://[^\s\"'<>]+")
 _MIN_SECRET = 6  # shorter strings are not registered: redacting "a" would shred every body
 
 
@@ -85,6 +90,11 @@ class Redactor:
         self._by_length: list[str] = []
         # headers secret by name for this run only (an operator's gateway headers) -> kind
         self._secret_headers: dict[str, str] = {}
+        # a form's first and last EDGE_MIN characters -> the forms: where a cut
+        # secret's leading (or trailing) part is found at a cut edge
+        self._by_head: dict[str, list[str]] = {}
+        self._by_tail: dict[str, list[str]] = {}
+        self._longest = 0
         self._lock = threading.Lock()
 
     @property
@@ -113,6 +123,9 @@ class Redactor:
                     # a sorted insert, not a regex rebuild: a run meets thousands of
                     # tokens, and recompiling one alternation per new token is quadratic
                     bisect.insort(self._by_length, form, key=lambda f: -len(f))
+                    self._by_head.setdefault(form[:EDGE_MIN], []).append(form)
+                    self._by_tail.setdefault(form[-EDGE_MIN:], []).append(form)
+                    self._longest = max(self._longest, len(form))
 
     def register_header(self, name: str, kind: str) -> None:
         """Redact this header's value in every exchange, however short it is
@@ -133,9 +146,65 @@ class Redactor:
             found = [(form, self._forms[form]) for form in self._by_length if form in value]
         for form, secret in found:
             value = value.replace(form, self.fingerprint(secret, self._secrets[secret]))
-        value = _OTPAUTH.sub(lambda m: self.fingerprint(m.group(0), "totp-uri"), value)
-        value = _JWT.sub(lambda m: self.fingerprint(m.group(0), "jwt"), value)
-        return _API_KEY.sub(lambda m: self.fingerprint(m.group(0), "api-key"), value)
+        # shapes recognised even when the run never saw them issued (forged or
+        # mutated JWTs the attack suites build, API keys of any prefix): the
+        # shapes the reports recognise at a cut edge, defined there once
+        value = OTPAUTH.sub(lambda m: self.fingerprint(m.group(0), "totp-uri"), value)
+        value = JWT.sub(lambda m: self.fingerprint(m.group(0), "jwt"), value)
+        return API_KEY.sub(lambda m: self.fingerprint(m.group(0), "api-key"), value)
+
+    def started_secret(self, text: str) -> tuple[int, str] | None:
+        """Where a known secret's leading part (EDGE_MIN characters or more)
+        runs into the end of `text`, the earliest such start, and its kind."""
+        with self._lock:
+            first = max(0, len(text) - self._longest)
+            for start in range(first, len(text) - EDGE_MIN + 1):
+                for form in self._by_head.get(text[start : start + EDGE_MIN], ()):
+                    if len(form) >= len(text) - start and form.startswith(text[start:]):
+                        return start, self._secrets[self._forms[form]]
+        return None
+
+    def ended_secret(self, text: str) -> tuple[int, str] | None:
+        """How many characters at the start of `text` (EDGE_MIN or more) are
+        a known secret's trailing part, the most such, and its kind."""
+        with self._lock:
+            for end in range(min(len(text), self._longest), EDGE_MIN - 1, -1):
+                for form in self._by_tail.get(text[end - EDGE_MIN : end], ()):
+                    if len(form) >= end and form.endswith(text[:end]):
+                        return end, self._secrets[self._forms[form]]
+        return None
+
+    def shorten(self, text: str, limit: int, *, in_bytes: bool = False) -> tuple[str, bool]:
+        """The one rule (reports/shortening.py) with this run's secrets: replace, cut, mend the edge."""
+        return shorten(text, limit, self, in_bytes=in_bytes)
+
+    def quote(self, text: str, limit: int) -> str:
+        """`text` redacted and shortened to `limit` characters, "…" where it was cut."""
+        kept, was_cut = self.shorten(text, limit)
+        return kept + "…" if was_cut else kept
+
+    def shown(self, text: str) -> str:
+        """Text someone else shortened in the middle (pytest's report of a
+        check: saferepr cuts long values to `'eyJhbGci...c2ln'`): redacted,
+        and the secret parts on both sides of each cut replaced."""
+        return self.text(mend_windows(text, self))  # the gaps first: text() may read "..." as a JWT's dots
+
+    def body_within(self, raw: bytes, limit: int) -> tuple[str, bool]:
+        """A body redacted before it is cut to `limit` bytes and mended at the
+        cut; and whether it was cut.
+
+        Secret fields are replaced in the whole document (a secret past the
+        limit is still learned); free text only in what can be kept, plus the
+        longest known secret's length, so a secret running over the limit is
+        seen whole, while a 10 MiB answer is not searched for every secret."""
+        if not raw:
+            return "", False
+        whole = self._fields_replaced(raw)
+        window = whole[: limit + self._longest + 1]  # characters: at least `limit` bytes
+        kept, was_cut = cut(self.text(window), limit, self, in_bytes=True)
+        if len(window) < len(whole) and not was_cut:  # the fingerprints made the window shorter
+            kept, was_cut = mend_end(kept, self), True
+        return kept, was_cut
 
     def json_value(self, value: Any, field_name: str | None = None) -> Any:
         """Replace the values of secret-named fields, learning them as secrets.
@@ -157,12 +226,16 @@ class Redactor:
         """Redact a request or response body, JSON-aware where it parses."""
         if not raw:
             return ""
+        return self.text(self._fields_replaced(raw))
+
+    def _fields_replaced(self, raw: bytes) -> str:
+        """The body as text, its secret fields replaced where it parses as JSON."""
         text = raw.decode("utf-8", "replace")
         try:
             document = json.loads(text)
         except ValueError:
-            return self.text(text)
-        return self.text(json.dumps(self.json_value(document), ensure_ascii=False))
+            return text
+        return json.dumps(self.json_value(document), ensure_ascii=False)
 
     def headers(self, headers: Mapping[str, str] | httpx.Headers) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -329,12 +402,13 @@ class EvidenceLog:
             observer(raw)
         _touch_shared_state(method, url, status)
         r = self.redactor
-        truncated = len(request_body) > BODY_CAP or len(response_body) > BODY_CAP
         # the request first: secrets it carries (a password, a presented token)
-        # become known before the response is redacted
+        # become known before the response is redacted; each body is redacted
+        # whole and only then cut, so no cut secret is kept
         request_headers_kept = r.headers(request_headers)
-        request_body_kept = r.body(request_body[:BODY_CAP])
-        response_body_kept = r.body(response_body[:BODY_CAP])
+        request_body_kept, request_cut = r.body_within(request_body, BODY_CAP)
+        response_body_kept, response_cut = r.body_within(response_body, BODY_CAP)
+        truncated = request_cut or response_cut
         exchange = Exchange(
             method=method,
             url=r.url(url),
@@ -375,6 +449,7 @@ class TargetResponse(httpx.Response):
     when the body is not JSON, instead of a decoder's traceback."""
 
     shown_location: str | None = None  # the Location header, redacted
+    redactor: Redactor | None = None  # the run's, so a quote of the body is redacted before it is cut
 
     def json(self, **kwargs: Any) -> Any:
         try:
@@ -443,6 +518,7 @@ class RecordingTransport(httpx.BaseTransport):
         # the body is already read and decoded: setting it here means httpx
         # neither reads the (closed) stream again nor decodes the body twice
         answer._content = body.content
+        answer.redactor = self._log.redactor
         location = response.headers.get("location")
         if location is not None:
             answer.shown_location = self._log.redactor.url(location)

@@ -7,9 +7,10 @@ Every usage error of the plugin ends through `usage_error`: one line, exit 3.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import pytest
 
@@ -33,6 +34,17 @@ from bsk_conformance.harness.transport import (
     ssl_context,
 )
 from bsk_conformance.harness.verdicts import EXIT_USAGE
+
+
+class ConnectionFlags(Protocol):
+    """The flags that say how a remote target is reached (RunOptions has them)."""
+
+    target: str | None
+    proxy: str | None
+    ca_bundle: str | None
+    client_cert: str | None
+    client_key: str | None
+    target_header: list[str]
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,12 @@ OPTIONS: tuple[Option, ...] = (
         "where the reports go (default: conformance-report/)",
         metavar="DIR",
         default="conformance-report",
+    ),
+    Option(
+        "--har",
+        "write every exchange with the target as HAR 1.2, redacted as the report is, to this file "
+        "(default: conformance.har in the report directory)",
+        metavar="FILE",
     ),
     Option(
         "--clock",
@@ -164,6 +182,12 @@ OPTIONS: tuple[Option, ...] = (
         metavar="'NAME: VALUE'",
         action="append",
     ),
+    Option(
+        "--state-dir",
+        "where the recovery journal of a remote target lives (default: $BSK_CONFORMANCE_STATE_DIR, else "
+        ".bsk-conformance/ in the current directory)",
+        metavar="DIR",
+    ),
     # SHOULD failures fail the run with pytest's own --strict (pytest 9 owns the flag).
 )
 
@@ -218,6 +242,31 @@ def check_options(options: RunOptions, catalogue: Catalogue) -> None:
         usage_error(f"--requirement: unknown requirement ID(s) {', '.join(unknown)} (see --list-requirements)")
 
 
+def har_path(options: RunOptions, invocation_dir: Path) -> Path | None:
+    """Where --har writes, relative to where pytest was started; None without --har."""
+    if not options.har:
+        return None
+    path = Path(options.har).expanduser()
+    return path if path.is_absolute() else invocation_dir / path
+
+
+def check_har_path(path: Path) -> None:
+    """--har FILE must be a file the run can write, known before the first check
+    runs: a run that cannot write its HAR would learn it only at the end."""
+    if path.is_dir():
+        usage_error(f"--har: {path} is a directory; give a file name, e.g. {path / 'conformance.har'}")
+    parent = path.parent
+    if not parent.exists():
+        usage_error(f"--har: the directory {parent} does not exist")
+    if not parent.is_dir():
+        usage_error(f"--har: {parent} is not a directory")
+    try:  # a real write, not os.access: root passes every access check, a read-only mount does not
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        usage_error(f"--har: cannot write in {parent}: {exc.strerror or exc}")
+
+
 def remote_profile(options: RunOptions) -> Profile:
     """The --target-profile, read and checked once for the whole run."""
     try:
@@ -229,27 +278,35 @@ def remote_profile(options: RunOptions) -> Profile:
 def connection_options(options: RunOptions, profile_headers: tuple[tuple[str, str], ...]) -> ConnectionOptions:
     """--proxy, --ca-bundle, --client-cert/-key and --target-header, checked
     now (files loaded, headers parsed) so a mistake is one usage line."""
+    try:
+        return build_connection(options, profile_headers)
+    except ConnectionSetupError as exc:
+        usage_error(str(exc))
+
+
+def build_connection(options: ConnectionFlags, profile_headers: tuple[tuple[str, str], ...]) -> ConnectionOptions:
+    """The connection the flags describe, or ConnectionSetupError with one
+    line (shared with `bsk-conformance cleanup`, which is not pytest)."""
     if options.client_key and not options.client_cert:
-        usage_error("--client-key needs --client-cert")
+        raise ConnectionSetupError("--client-key needs --client-cert")
     tls_only = [
         flag for flag, given in (("--ca-bundle", options.ca_bundle), ("--client-cert", options.client_cert)) if given
     ]
     if tls_only and str(options.target).startswith("http://"):
-        usage_error(f"{', '.join(tls_only)}: the target is http://, so there is no TLS connection to apply it to")
+        raise ConnectionSetupError(
+            f"{', '.join(tls_only)}: the target is http://, so there is no TLS connection to apply it to"
+        )
     if options.proxy:
         problem = check_proxy_url(options.proxy)
         if problem:
-            usage_error(problem)
-    try:
-        headers = tuple(parse_header_line(line) for line in options.target_header)
-        connection = ConnectionOptions(
-            proxy=options.proxy,
-            ca_bundle=options.ca_bundle,
-            client_cert=options.client_cert,
-            client_key=options.client_key,
-            headers=merge_headers(profile_headers, headers),
-        )
-        ssl_context(connection)
-    except ConnectionSetupError as exc:
-        usage_error(str(exc))
+            raise ConnectionSetupError(problem)
+    headers = tuple(parse_header_line(line) for line in options.target_header)
+    connection = ConnectionOptions(
+        proxy=options.proxy,
+        ca_bundle=options.ca_bundle,
+        client_cert=options.client_cert,
+        client_key=options.client_key,
+        headers=merge_headers(profile_headers, headers),
+    )
+    ssl_context(connection)
     return connection

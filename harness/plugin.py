@@ -33,8 +33,10 @@ from bsk_conformance.harness.interruption import (
 from bsk_conformance.harness.limits import Limits
 from bsk_conformance.harness.options import (
     add_options,
+    check_har_path,
     check_options,
     connection_options,
+    har_path,
     remote_profile,
     usage_error,
 )
@@ -85,6 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     options = RunOptions.of(config.option)
     check_options(options, catalogue)
+    har = har_path(options, Path(config.invocation_params.dir))
+    if har is not None and not hasattr(config, "workerinput"):
+        check_har_path(har)
 
     workerinput = getattr(config, "workerinput", None)
     run_key = bytes.fromhex(workerinput[RUN_KEY]) if workerinput and RUN_KEY in workerinput else secrets.token_bytes(32)
@@ -321,8 +326,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     report_dir = Path(options.report_dir)
     if not report_dir.is_absolute():
         report_dir = Path(config.invocation_params.dir) / report_dir
+    har = har_path(options, Path(config.invocation_params.dir)) or report_dir / reports.HAR_FILE_NAME
     try:
-        state.report_paths = reports.write_reports(result, report_dir)
+        state.report_paths = reports.write_reports(result, report_dir, har=har)
     except Exception as exc:  # a verdict nobody can read is no verdict: say so and fail the run
         state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
         session.exitstatus = EXIT_INCOMPLETE

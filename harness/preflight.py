@@ -89,7 +89,7 @@ def target_fingerprint(target: Target, jwks: httpx.Response) -> dict[str, Any]:
     """
     server = jwks.headers.get("server")
     if server is not None:
-        server = target.evidence.redactor.text(server[:SERVER_HEADER_CAP])
+        server = target.evidence.redactor.shorten(server, SERVER_HEADER_CAP)[0]
     return {
         "jwksSha256": hashlib.sha256(jwks.content).hexdigest() if jwks.status_code == 200 else None,
         "serverHeader": server,

@@ -62,9 +62,9 @@ def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
         else:
             outcome, message = "error", f"harness problem: {type(error).__name__}: {error}"
     if message is not None:
-        message = redactor.text(message)
-        if len(message) > MESSAGE_CAP:
-            message = message[:MESSAGE_CAP] + " [… truncated]"
+        message, was_cut = redactor.shorten(message, MESSAGE_CAP)  # redacted before it is cut
+        if was_cut:
+            message += " [… truncated]"
     return {"when": call.when, "outcome": outcome, "message": message, "duration": call.duration}
 
 
@@ -206,15 +206,16 @@ def _reason(status: str, checks: list[dict]) -> str | None:
 
 def redact_report(report: pytest.TestReport, redactor: Redactor) -> None:
     """Nothing secret reaches the terminal or JUnit: pytest's assertion
-    rewriting would otherwise print the locals (tokens and all)."""
+    rewriting would otherwise print the locals (tokens and all), and its
+    saferepr cuts a long value in the middle (`'eyJhbGci...c2ln'`)."""
     if report.longrepr is None:
         return
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         path, lineno, message = report.longrepr
-        report.longrepr = (path, lineno, redactor.text(str(message)))
+        report.longrepr = (path, lineno, redactor.shown(str(message)))
     else:
-        report.longrepr = redactor.text(str(report.longrepr))
-    report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+        report.longrepr = redactor.shown(str(report.longrepr))
+    report.sections = [(title, redactor.shown(content)) for title, content in report.sections]
 
 
 def certified_fingerprint(service: OpenedTarget | None, tls: dict | None) -> dict | None:

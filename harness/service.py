@@ -9,6 +9,9 @@ the run here, with one line and its exit code.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +24,10 @@ from bsk_conformance.harness.clock import (
     RealClockStrategy,
 )
 from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
+from bsk_conformance.harness.journal import Journal, JournalError, state_dir
+from bsk_conformance.harness.journal_watch import JournalWatch
 from bsk_conformance.harness.preflight import PreflightError, run_preflight
+from bsk_conformance.harness.recovery import recover, recovery_clock
 from bsk_conformance.harness.session import TwoFactorRegistry
 from bsk_conformance.harness.state import RunState, state_key
 from bsk_conformance.harness.target import Target
@@ -44,8 +50,13 @@ def clock_name(mode: str, *, in_process: bool, clock_control: bool) -> str:
 class TargetService:
     """The target as opened for one pytest process."""
 
-    def __init__(self, state: RunState) -> None:
+    def __init__(
+        self, state: RunState, invocation_dir: Path | None = None, announce: Callable[[str], None] = print
+    ) -> None:
         self._state = state
+        self._invocation_dir = invocation_dir or Path.cwd()
+        self._announce = announce  # a line for the terminal, before any check
+        self.journal: Journal | None = None
         self.server: InProcessServer | None = None
         self.target: Target | None = None
         self.clock: ClockStrategy | None = None
@@ -57,6 +68,8 @@ class TargetService:
         options, state = self._state.options, self._state
         if options.target:
             assert state.profile is not None  # read at configure, with every --target
+            directory = state_dir(options.state_dir, os.environ, self._invocation_dir)
+            self.journal = Journal(directory, options.target, [a.email for a in state.profile.accounts])
             try:
                 target = Target(
                     options.target,
@@ -65,9 +78,12 @@ class TargetService:
                     timeout=options.request_timeout,
                     connection=state.connection or DIRECT,
                     limits=state.limits,
+                    journal=JournalWatch(self.journal, options.target),
                 )
             except ConnectionSetupError as exc:
                 raise PreflightError(str(exc), EXIT_USAGE) from None
+            if state.is_controller:
+                self._recover(target)
         else:
             try:
                 factory = resolve_factory(options.reference_factory)
@@ -91,6 +107,19 @@ class TargetService:
         self.registry = TwoFactorRegistry(target, self.clock)
         return target
 
+    def _recover(self, target: Target) -> None:
+        """Undo what an interrupted run left (the journal), before the
+        preflight logs anyone in: an account left with 2FA on cannot log in
+        without a code. Workers of this run never recover: their controller did."""
+        assert self.journal is not None
+        try:
+            self.journal.check()
+            recovery = recover(target, self.journal, lambda: recovery_clock(target, self._state.options.clock))
+        except JournalError as exc:
+            raise PreflightError(str(exc), EXIT_USAGE) from None
+        for line in recovery.lines(self.journal):
+            self._announce(target.evidence.redactor.text(line))  # names the target echoed, through the one redactor
+
     def _clock_strategy(self, target: Target) -> ClockStrategy:
         mode, budget = self._state.options.clock, self._state.options.real_time_budget
         name = clock_name(mode, in_process=self.server is not None, clock_control=target.capabilities.clock_control)
@@ -111,6 +140,8 @@ class TargetService:
     def close(self) -> None:
         if self.target is not None:
             self.target.close()
+        if self.journal is not None:
+            self.journal.close()  # what is still listed is the next run's to undo
         if self.server is not None:
             self.server.stop()
         self.target = self.server = None
@@ -121,7 +152,9 @@ def open_target(config: pytest.Config) -> TargetService:
     state = config.stash[state_key]
     if isinstance(state.service, TargetService):
         return state.service
-    service = TargetService(state)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    announce = reporter.write_line if reporter is not None else print
+    service = TargetService(state, Path(config.invocation_params.dir), announce)
     try:
         service.open()
     except PreflightError as exc:

@@ -31,6 +31,7 @@ class RunOptions:
     target: str | None
     target_profile: str | None
     report_dir: str
+    har: str | None
     clock: str
     real_time_budget: float
     requirement: list[str]
@@ -49,6 +50,7 @@ class RunOptions:
     client_cert: str | None
     client_key: str | None
     target_header: list[str]
+    state_dir: str | None  # the recovery journal's directory (harness/journal.py)
 
     @classmethod
     def of(cls, namespace: object) -> RunOptions:

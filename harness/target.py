@@ -10,6 +10,7 @@ import httpx
 
 from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.evidence import EvidenceLog, RecordingTransport
+from bsk_conformance.harness.journal_watch import JournalingTransport, JournalWatch
 from bsk_conformance.harness.limits import ACCEPT_ENCODING, Limits
 from bsk_conformance.harness.profile import Account, Profile
 from bsk_conformance.harness.transport import DIRECT, ConnectionOptions, TlsFacts, client_transport
@@ -63,6 +64,7 @@ class Target(Verbs):
         transport: httpx.BaseTransport | None = None,
         connection: ConnectionOptions = DIRECT,
         limits: Limits | None = None,
+        journal: JournalWatch | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.profile = profile
@@ -71,14 +73,16 @@ class Target(Verbs):
         self.capabilities = Capabilities()
         self.connection = connection
         self.clock: ClockStrategy | None = None
-        # proxies, TLS trust, client certificate and gateway headers: harness/transport.py
-        stack, self.routed = client_transport(
-            connection,
-            self.base_url,
+        self.journal = journal
+
+        def record(inner: httpx.BaseTransport) -> httpx.BaseTransport:
             # the deadline and the body cap live in the recording layer, around any inner transport
-            lambda inner: RecordingTransport(inner, evidence, limits or Limits(request_timeout=timeout)),
-            transport,
-        )
+            recorded = RecordingTransport(inner, evidence, limits or Limits(request_timeout=timeout))
+            # a remote target's state changes are journaled before they are sent (harness/journal_watch.py)
+            return JournalingTransport(recorded, journal) if journal is not None else recorded
+
+        # proxies, TLS trust, client certificate and gateway headers: harness/transport.py
+        stack, self.routed = client_transport(connection, self.base_url, record, transport)
         self.client = httpx.Client(
             base_url=self.base_url + "/",
             transport=stack,

@@ -308,11 +308,22 @@ class TokenService:
         if remembered is not None:
             header: dict[str, Any] = json.loads(remembered.header_json)
             return self._acceptable_header(header)
+        self.check_encoding(token)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise errors.invalid_token("The access token is malformed.") from None
         return self._acceptable_header(header)
+
+    def check_encoding(self, token: str) -> None:
+        """Compact JWS parts are BASE64URL without padding (RFC 7515 §2, §7.1).
+
+        PyJWT decodes a segment with '=' appended to the same bytes, so a
+        padded copy of a genuine token would verify: refused here instead,
+        as not a token we issued (BSK-NEAR-003).
+        """
+        if "=" in token:
+            raise errors.invalid_token("The access token is not base64url without padding.")
 
     def _acceptable_header(self, header: dict[str, Any]) -> dict[str, Any]:
         # Never honoured, so never accepted: no jku/x5u fetching, no embedded

@@ -1,4 +1,5 @@
-"""Reports of a BSK conformance run: conformance.json, conformance.html and junit.xml.
+"""Reports of a BSK conformance run: conformance.json, conformance.html, junit.xml
+and the exchanges as HAR 1.2 (conformance.har).
 
 The harness (``harness/``) builds the schema-v1 result dict described in
 docs/architecture.md and calls:
@@ -34,10 +35,13 @@ __all__ = [
     "validate",
     "write_reports",
     "FILE_NAMES",
+    "HAR_FILE_NAME",
 ]
 
 #: The file each format is written to, inside the report directory.
 FILE_NAMES: dict[str, str] = {"json": "conformance.json", "html": "conformance.html", "junit": "junit.xml"}
+#: The HAR's name in the report directory, where the harness writes it unless --har says otherwise.
+HAR_FILE_NAME = "conformance.har"
 
 # Loaded on first use: the harness imports `reports.verdict_rules` at pytest's
 # start, which runs this file, and must not pay for jinja2 and the writers then.
@@ -52,6 +56,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "render_html": (".html_report", "render_html"),
     "render_json": (".json_report", "render_json"),
     "render_junit": (".junit", "render_junit"),
+    "render_har": (".har", "render_har"),
     "write_atomic": (".files", "write_atomic"),
 }
 
@@ -71,16 +76,22 @@ def _get(name: str) -> Any:
     return globals()[name] if name in globals() else __getattr__(name)
 
 
-def write_reports(result: Mapping[str, Any], report_dir: Path, *, check: bool = True) -> dict[str, Path]:
-    """Write conformance.json, conformance.html and junit.xml into ``report_dir``.
+def write_reports(
+    result: Mapping[str, Any], report_dir: Path, *, check: bool = True, har: Path | None = None
+) -> dict[str, Path]:
+    """Write conformance.json, conformance.html and junit.xml into ``report_dir``,
+    and the exchanges as HAR 1.2 to ``har`` when it is given.
 
-    The directory is created if missing. All three files are rendered in memory
+    The directory is created if missing. All files are rendered in memory
     first and then each is renamed into place, so a failure while rendering
     leaves the previous reports untouched, and no reader ever sees half a file.
 
     ``check`` validates ``result`` against schema v1 first and raises
     :class:`InvalidResult` (writing nothing) when it does not conform.
-    Returns ``{"json": path, "html": path, "junit": path}``.
+    Returns ``{"json": path, "html": path, "junit": path}`` (and ``"har"``).
+    The HAR is built from ``result``'s evidence, so it is redacted exactly as
+    conformance.json is (reports/har.py); the harness's default path for it is
+    ``report_dir / HAR_FILE_NAME``.
     """
     # Looked up as this module's attributes, so a test can replace a renderer.
     render_html, render_json, render_junit = _get("render_html"), _get("render_json"), _get("render_junit")
@@ -94,8 +105,12 @@ def write_reports(result: Mapping[str, Any], report_dir: Path, *, check: bool = 
         "junit": render_junit(result),
     }
     paths = {kind: report_dir / name for kind, name in FILE_NAMES.items()}
+    if har is not None:
+        rendered["har"] = _get("render_har")(result)
+        paths["har"] = Path(har)
     # JSON last: it is the record that a CI step or diff reads, so once it is
-    # in place, the HTML and JUnit beside it are from the same run.
-    for kind in ("html", "junit", "json"):
-        write_atomic(paths[kind], rendered[kind])
+    # in place, the files beside it are from the same run.
+    for kind in ("html", "junit", "har", "json"):
+        if kind in rendered:
+            write_atomic(paths[kind], rendered[kind])
     return paths

@@ -8,6 +8,9 @@
     bsk-conformance bundle REPORT_DIR -o cert.zip [--sign-key KEY]
     bsk-conformance verify cert.zip [--public-key PUB] exit 1 when it does not verify
     bsk-conformance matrix A.json B.json ... -o matrix.html [--json matrix.json]
+    bsk-conformance cleanup --target URL --target-profile P   undo what an interrupted run left
+                                                       (harness/journal_cli.py: bsk_conformance/console.py
+                                                       sends it there, so this package never imports the harness)
 
 Unreadable or invalid input exits 2 (diff, validate, render) or 3 (keygen,
 bundle, verify, matrix: the harness's own code for unusable input) with one
@@ -217,7 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, metavar="matrix.html")
     p.add_argument("--json", type=Path, default=None, metavar="matrix.json", help="the JSON twin (default: beside -o)")
     p.set_defaults(func=_cmd_matrix)
+
+    # listed for --help; the `bsk-conformance` command runs it in the harness (bsk_conformance/console.py)
+    p = sub.add_parser(
+        "cleanup",
+        help="undo what an interrupted run left on a target (its recovery journal); see cleanup --help",
+        add_help=False,
+    )
+    p.set_defaults(func=_cmd_cleanup)
     return parser
+
+
+def _cmd_cleanup(args: argparse.Namespace) -> int:
+    raise _unusable("cleanup is run by the bsk-conformance command, which has the harness")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

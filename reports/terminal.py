@@ -16,7 +16,7 @@ from typing import Any
 from . import model, vocabulary
 from .transcripts import clip, visible
 
-_LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit"}
+_LABELS = {"json": "JSON", "html": "HTML", "junit": "JUnit", "har": "HAR"}
 #: A partial run lists the requirements it left out up to this many (`-k` on
 #: one area leaves out most of the catalogue: then the JSON report lists them).
 _LISTED_LEFT_OUT = 30
@@ -88,7 +88,7 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
         lines += _id_lines(f"Warnings, SHOULD/MAY ({len(warnings)})", warnings)
 
     lines += _not_whole_lines(result)
-    for key in ("html", "json", "junit"):
+    for key in ("html", "json", "junit", "har"):
         if key in paths:
             lines.append(f"{_LABELS[key]} report: {paths[key]}")
     lines.append(_verdict_line(result))

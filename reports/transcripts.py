@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import Any
 
 from .curl import INVISIBLE, Placeholders, curl_command, variables_note
+from .shortening import cut
 from .vocabulary import level_rank, status_rank
 
 BODY_CAP_BYTES = 8 * 1024
@@ -55,14 +56,18 @@ def human_bytes(size: int) -> str:
 
 
 def clip(text: str | None, limit: int) -> tuple[str, str | None]:
-    """``text`` cut to ``limit`` UTF-8 bytes, and a note when something was cut."""
+    """``text`` cut to ``limit`` UTF-8 bytes, and a note when something was cut.
+
+    The cut is the one rule of :mod:`.shortening`: a secret shape running into
+    the cut edge (a JWT, an API key, an otpauth URI) is replaced, not kept in part.
+    """
     if not text:
         return "", None
-    data = text.encode("utf-8", errors="replace")
-    if len(data) <= limit:
+    kept, was_cut = cut(text, limit, in_bytes=True)
+    if not was_cut:
         return text, None
-    kept = data[:limit].decode("utf-8", errors="ignore")
-    return kept, f"truncated: showing the first {human_bytes(limit)} of {human_bytes(len(data))}"
+    size = len(text.encode("utf-8", errors="replace"))
+    return kept, f"truncated: showing the first {human_bytes(limit)} of {human_bytes(size)}"
 
 
 def _pretty(body: str) -> str:

@@ -130,7 +130,7 @@ def test_list_never_shows_the_key(user, resources, target):
         body = _metadata_without_secret(response, created["key"], target, context)
     items = body.get("data")
     expect(isinstance(items, list) and all(isinstance(i, dict) for i in items), '"data": a list of key metadata',
-           repr(items)[:200], context)
+           target.evidence.redactor.quote(repr(items), 200), context)
     with_key = [i.get("id") for i in items if "key" in i]
     expect(not with_key, 'no item with a "key" field', f"{len(with_key)} item(s) with one", context)
     pieces = {}

@@ -45,7 +45,7 @@ class _Checks:
 def collect_checks() -> dict[str, list[str]]:
     checks = _Checks()
     code = pytest.main(
-        [str(suites_dir()), "--collect-only", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+        [str(suites_dir()), "--collect-only", "-qq", "-p", "no:cacheprovider", "-p", "no:randomly"],
         plugins=[checks],
     )
     if code != 0:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bsk_conformance.reference_server import errors
+from bsk_conformance.reference_server.accounts import Accounts
 from bsk_conformance.reference_server.bodies import BodyParser
 from bsk_conformance.reference_server.principals import CredentialReader, Credentials
 from bsk_conformance.reference_server.throttle import LoginThrottle
@@ -327,6 +330,24 @@ def throttle_without_reset(threshold: int, window: float) -> AppFactory:
     return factory
 
 
+class MalformedCodeIs400(TwoFactor):
+    """A login code that is not six ASCII digits is 400 invalid_request, as a
+    malformed field (the reference: 401 invalid_two_factor_code, as any wrong code)."""
+
+    def verify_login(self, user, code):
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise errors.invalid_request("twoFactorCode: six digits.")
+        return super().verify_login(user, code)
+
+
+class NfkcPasswords(Accounts):
+    """Passwords NFKC-normalised before they are checked (NIST SP 800-63B
+    §5.1.1.2): a fullwidth form of the right password logs in."""
+
+    def authenticate(self, email: str, password: str):
+        return super().authenticate(email, unicodedata.normalize("NFKC", password))
+
+
 def answers_rewritten(name: str, takes: str, **rewrites: Any) -> Latitude:
     """A latitude in the form of the answers alone: the honest server, each answer rewritten (see `rewritten`)."""
     return Latitude(name=name, takes=takes, factory=rewritten(**rewrites))
@@ -353,7 +374,7 @@ LATITUDES = [
         name="latitude_jwt_refresh_tokens",
         takes="JWT refresh tokens instead of opaque ones",
         factory=swap("tokens", lambda p: JwtRefreshTokens(p.store, p.clock)),
-        areas=("jwt_attacks", "refresh", "secrets", "token_claims", "tokens", "wire"),
+        areas=("jwt_attacks", "near_misses", "refresh", "secrets", "token_claims", "tokens", "two_accounts", "wire"),
     ),
     Latitude(
         name="latitude_ticking_clock",
@@ -412,12 +433,24 @@ LATITUDES = [
         name="latitude_malformed_refresh_body_401",
         takes="a malformed refresh body gets 401 invalid_token instead of 400",
         factory=swap("bodies", lambda p: MalformedRefreshBodyIs401(p.bodies.max_bytes)),
-        areas=("fuzz", "refresh", "wire"),
+        areas=("fuzz", "near_misses", "refresh", "wire"),
     ),
     Latitude(
         name="latitude_both_credentials_bearer_wins",
         takes="a request with both a bearer token and a key is served as the bearer's user",
         factory=swap("credentials", lambda p: BearerWinsOverKey()),
         areas=("fuzz", "scopes_and_orgs", "rate_limits", "wire"),
+    ),
+    Latitude(
+        name="latitude_malformed_login_code_400",
+        takes="a login code that is not six ASCII digits gets 400 invalid_request (any 4xx for a malformed code)",
+        factory=swap("two_factor", lambda p: MalformedCodeIs400(p.store, p.clock)),
+        areas=("near_misses", "two_accounts", "two_factor"),
+    ),
+    Latitude(
+        name="latitude_nfkc_normalised_passwords",
+        takes="passwords NFKC-normalised before they are checked (NIST SP 800-63B; the contract names no comparison)",
+        factory=swap("accounts", lambda p: NfkcPasswords(p.store, p.accounts.passwords)),
+        areas=("near_misses", "two_accounts"),
     ),
 ]

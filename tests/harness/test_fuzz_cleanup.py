@@ -30,13 +30,18 @@ def _left_behind(url: str) -> dict[str, list]:
     return found
 
 
-def test_schema_fuzzing_deletes_every_key_and_project_it_made(run_harness):
+def test_schema_fuzzing_deletes_every_key_and_project_it_made(run_harness, tmp_path):
+    state_dir = tmp_path / "state"
     with served(None) as url:
         before = _left_behind(url)
         run = run_harness(
-            "--target", url, "--target-profile", str(PROFILE), "--fuzz-examples", "5", "-k", "schema_fuzz"
+            # the default budget: at 5 the stateful run follows login -> create key -> use key to
+            # a success only by luck (one linked creation in 30 steps), and BSK-FUZZ-004 flips
+            # to not verified on any change to the order hypothesis draws in
+            "--target", url, "--target-profile", str(PROFILE), "--fuzz-examples", "10", "-k", "schema_fuzz",
+            "--state-dir", str(state_dir),
         )
-        assert run.exit_code == 0, run.output[-3000:]
+        assert run.exit_code == 0, run.output[-3000:]  # partial (-k), and every fuzzing check held
         fuzzed = [r for r in run.result["requirements"] if r["id"].startswith("BSK-FUZZ-")]
         assert fuzzed and all(r["status"] == "passed" for r in fuzzed), fuzzed
         after = _left_behind(url)

@@ -123,7 +123,7 @@ class StoppedRun:
 def run_until_stopped(url: str, trigger: Trigger, tmp_path: Path, *extra: str) -> StoppedRun:
     report_dir = tmp_path / "report"
     command = harness_command(
-        "--target", url, "--target-profile", str(PROFILE), *extra,
+        "--target", url, "--target-profile", str(PROFILE), "--state-dir", str(tmp_path / "state"), *extra,
         report_dir=report_dir,
     )
 
@@ -197,6 +197,12 @@ def test_a_signal_stops_the_run_writes_the_report_and_leaves_the_accounts(point,
         after = account_state(url)
     assert_interrupted(run, signal_name)
     assert after == before, run.output[-3000:]
+    assert journal_entries(tmp_path / "state") == [], "the run undid all it did: nothing is left for the next"
+
+
+def journal_entries(state_dir: Path) -> list[dict]:
+    assert state_dir.is_dir(), "the run journaled nothing: --state-dir was not honoured"
+    return [entry for path in state_dir.glob("*.json") for entry in json.loads(path.read_text())["entries"]]
 
 
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
@@ -213,6 +219,7 @@ def test_a_signal_in_the_serial_phase_under_xdist(signal_name, tmp_path):
         after = account_state(url)
     assert_interrupted(run, signal_name)
     assert after == before, run.output[-3000:]
+    assert journal_entries(tmp_path / "state") == []
 
 
 def test_a_second_signal_abandons_the_cleanup_and_the_run_still_reports(tmp_path):

@@ -4,6 +4,9 @@ checks it ran would give (pytest users select on purpose)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bsk_conformance.harness.requirements import Catalogue, Requirement
@@ -26,6 +29,15 @@ def test_a_selection_is_partial_and_exits_0_when_what_ran_held(run_harness, sele
     assert 0 < run_count < total and len(completeness["leftOut"]) == total - run_count
     assert "verdict: PARTIAL" in run.output and "CONFORMANT\n" not in run.output.replace("NON-CONFORMANT", "")
     assert f"{run_count} of {total} requirements run" in run.output
+    # a certification is a whole run: bundle refuses this one, in one line, and writes nothing
+    archive = run.report_dir.parent / "cert.zip"
+    bundled = subprocess.run(
+        [sys.executable, "-m", "bsk_conformance.console", "bundle", str(run.report_dir), "-o", str(archive)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert bundled.returncode != 0 and not archive.exists(), bundled.stdout + bundled.stderr
+    lines = (bundled.stdout + bundled.stderr).strip().splitlines()
+    assert len(lines) == 1 and "partial" in lines[0] and "Traceback" not in lines[0], lines
 
 
 def test_a_requirement_with_one_check_deselected_is_not_passed(run_harness):

@@ -7,6 +7,8 @@ secret. Then each is searched for, verbatim, in every report file.
 
 from __future__ import annotations
 
+import html
+import os
 import re
 
 import pytest
@@ -56,3 +58,33 @@ def test_secrets_never_reach_the_terminal(tmp_path, monkeypatch, capsys):
     for secret, kind in seen.secrets.items():
         if kind != "totp-code":
             assert secret not in out, f"a {kind} reached the terminal"
+
+
+def test_a_failure_quoting_a_token_pair_leaks_no_piece_of_it(run_harness, tmp_path):
+    """Issue 23's leak: BSK-REF-004 fails against a server whose rotation
+    restarts the refresh lifetime, and the failure quotes the HTTP 200 answer,
+    `{"accessToken": "eyJ…", "refreshToken": "rt_…"}`, 300 characters of it.
+    No six characters in a row of any token the server issued may reach the
+    terminal or any file of the report (the JWT's `eyJ` and `rt_` aside)."""
+    issued = tmp_path / "issued.txt"
+    env = {**os.environ, "BSK_TEST_ISSUED_TOKENS": str(issued)}
+    run = run_harness(
+        "-k", "test_rotation_does_not_extend_the_refresh_lifetime",
+        "--reference-factory", "tests.harness.broken_apps:refresh_lifetime_restarts_and_tokens_noted",
+        env=env,
+    )
+    # a SHOULD (contract v1.1): broken, it warns, and the run stays conformant
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.status("BSK-REF-004") == "warning"
+    message = next(r for r in run.result["requirements"] if r["id"] == "BSK-REF-004")["checks"][0]["message"]
+    assert "observed HTTP 200 {" in message and "«access-token:" in message, message  # the quote is there, redacted
+    tokens = issued.read_text(encoding="utf-8").split()
+    assert len(tokens) >= 6  # a login and two rotations, at least: each a pair
+    outputs = {"terminal": run.output}
+    outputs.update({p.name: p.read_text(encoding="utf-8") for p in run.report_dir.iterdir() if p.is_file()})
+    assert {"conformance.json", "conformance.html", "junit.xml"} <= set(outputs)
+    pieces = {token[i : i + 6] for token in tokens for i in range(len(token) - 5)}
+    for name, text in outputs.items():
+        text = html.unescape(text)
+        found = sorted(piece for piece in pieces if piece in text)
+        assert not found, f"{name} holds pieces of issued tokens: {found[:5]}"

@@ -12,10 +12,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import venv
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pytest
 
 from bsk_conformance.harness.requirements import load_catalogue
 from tests.docs.requirements_doc import collect_checks
+from tests.install.building import Built
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
@@ -49,22 +50,9 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory, built_wheel: Built) -> Iterator[Installed]:
     base = tmp_path_factory.mktemp("installed-path")
-    dist = base / "dist"
-    # build from a clean copy: setuptools reuses build/ in the source tree, where
-    # a module deleted since the last build would slip into the wheel
-    source = base / "source"
-    shutil.copytree(
-        ROOT, source,
-        ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "conformance-report"),
-    )
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(dist), str(source)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = dist.glob("bsk_conformance-*.whl")
+    wheel = built_wheel.path  # built from a clean copy of the checkout (tests/install/building.py)
     venv.EnvBuilder(with_pip=True, clear=True).create(base / "venv")
     home = base / "home"
     home.mkdir()
@@ -77,6 +65,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 @pytest.fixture(scope="module")
 def reference_server(installed: Installed) -> Iterator[str]:
     """`bsk-reference-server --port 0`, from the fresh environment."""
+    with _serving(installed) as url:
+        yield url
+
+
+@contextmanager
+def _serving(installed: Installed) -> Iterator[str]:
     process = subprocess.Popen(
         [installed.bin("bsk-reference-server"), "--port", "0"],
         cwd=installed.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -99,16 +93,6 @@ def test_the_wheel_installs_one_top_level_name(installed: Installed) -> None:
     if top_level:  # setuptools writes it; other backends need not
         with zipfile.ZipFile(installed.wheel) as wheel:
             assert wheel.read(top_level[0]).decode().split() == ["bsk_conformance"]
-
-
-def test_the_wheel_carries_its_data(installed: Installed) -> None:
-    with zipfile.ZipFile(installed.wheel) as wheel:
-        names = set(wheel.namelist())
-    catalogue_files = {f"bsk_conformance/fixtures/requirements/{p.name}" for p in (ROOT / "fixtures/requirements").glob("*.toml")}
-    templates = {f"bsk_conformance/reports/templates/{p.name}" for p in (ROOT / "reports/templates").iterdir()}
-    assert catalogue_files | templates <= names
-    assert "bsk_conformance/reports/schema/conformance-v1.schema.json" in names
-    assert "bsk_conformance/fixtures/contract-openapi.json" in names
 
 
 def test_a_neighbouring_fixtures_package_is_not_shadowed(installed: Installed) -> None:
@@ -183,3 +167,51 @@ def test_pyargs_runs_the_in_process_default_anywhere(installed: Installed, tmp_p
     result = json.loads((tmp_path / "conformance-report" / "conformance.json").read_text())
     assert result["target"] == "in-process reference server"
     assert [r["status"] for r in result["requirements"] if r["id"] == "BSK-TOK-001"] == ["passed"]
+
+
+# The Pythons the package claims (requires-python >= 3.11) and CI has: the one running
+# the tests is proved above; each other gets the same wheel, a fresh venv, its own server, one remote run.
+PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def _python(version: str) -> str | None:
+    """An interpreter of ``version`` on PATH or in pyenv, if one really runs (a
+    pyenv shim for a version that is not selected exists but fails)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{version}"), *sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)]
+    for candidate in filter(None, candidates):
+        done = subprocess.run(
+            [str(candidate), "-c", "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=60,
+        )
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return str(candidate)
+    return None
+
+
+@pytest.mark.parametrize("version", PYTHONS)
+def test_a_remote_run_on_another_python(installed: Installed, version: str, tmp_path: Path) -> None:
+    if version == "%d.%d" % sys.version_info[:2]:
+        pytest.skip(f"Python {version} runs these tests: the tests above are its installed path")
+    python = _python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine (looked on PATH and in pyenv)")
+    created = subprocess.run([python, "-m", "venv", str(tmp_path / "venv")], capture_output=True, text=True, timeout=300)
+    assert created.returncode == 0, created.stderr[-2000:]
+    home = tmp_path / "home"
+    home.mkdir()
+    other = Installed(tmp_path / "venv", installed.wheel, home)
+    pip = other.run(other.bin("python"), "-m", "pip", "install", "--quiet", str(installed.wheel), timeout=900)
+    assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
+    shown = other.run(other.bin("python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2])")
+    assert shown.stdout.strip() == version
+    report_dir = home / "out"
+    with _serving(other) as url:
+        done = other.run(
+            other.bin("pytest"), "--target", url, "--target-profile", str(PROFILE),
+            "--report-dir", str(report_dir), "-p", "no:cacheprovider",
+        )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    result = json.loads((report_dir / "conformance.json").read_text())
+    assert result["verdict"] == "conformant"
+    assert sum(len(r.get("checks", [])) for r in result["requirements"]) == _expected_checks()

@@ -80,6 +80,16 @@ def test_target_profile(expected: set[str], tmp_path: Path, profile: str, form: 
     assert len(collected) == len(expected)
 
 
+@pytest.mark.parametrize("form", ["separate", "equals"])
+def test_har(expected: set[str], tmp_path: Path, form: str) -> None:
+    """An existing HAR (the last run's) is a file the early parse takes for a test path."""
+    har = tmp_path / "conformance.har"
+    har.write_text("{}")
+    collected = _collected(*_forms("--har", str(har))[form == "equals"], "--color=no")
+    assert len(collected) == len(expected)
+    assert not [c for c in collected if c.startswith("tests/")]
+
+
 def test_explicit_test_paths_are_collected_exactly(tmp_path: Path) -> None:
     collected = _collected("suites/test_token_lifetimes.py", "--report-dir", str(tmp_path))
     assert collected and all(c.startswith("suites/test_token_lifetimes.py::") for c in collected)
