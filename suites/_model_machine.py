@@ -35,7 +35,15 @@ import pyotp
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    initialize,
+    multiple,
+    precondition,
+    rule,
+)
 
 from bsk_conformance.harness.api import (
     TOTP_STEP,
@@ -106,6 +114,7 @@ class Found:
     observed: str
     steps: list[str]
     exchanges: list[Exchange]
+    sequence: str = "the shortest sequence hypothesis found that diverged"
 
 
 @dataclass
@@ -122,6 +131,7 @@ class ModelRun:
     judged: Counter = field(default_factory=Counter)
     found: dict[str, Found] = field(default_factory=dict)
     sequences: int = 0
+    toured: int = 0  # of the sequences, the opening tour's chapters
     operations: int = 0
     ended: str | None = None  # why the run ended early (a target problem), if it did
 
@@ -131,8 +141,9 @@ class ModelRun:
             self.found[found.requirement] = found
 
     def summary(self) -> str:
-        return (f"the model-based run: {self.sequences} sequences, {self.operations} operations across both "
-                f"accounts (budget: --model-examples {self.examples}, --model-steps {self.steps})")
+        return (f"the model-based run: the opening tour ({self.toured} chapters) and {self.sequences - self.toured} "
+                f"drawn sequences, {self.operations} operations across both accounts (budget: --model-examples "
+                f"{self.examples}, --model-steps {self.steps})")
 
 
 def run_model(run: ModelRun) -> None:
@@ -156,6 +167,8 @@ def run_model(run: ModelRun) -> None:
     for account in run.accounts:
         lockouts.watch(account)
     try:
+        walk(machine, run.clock)  # the fixed opening: every judged rule once, whatever is drawn next
+        run.toured = run.sequences
         with _shrinking_for_at_most(SHRINKING_SECONDS):
             run_state_machine_as_test(machine, settings=budget)
     except Divergence:
@@ -188,9 +201,46 @@ def _shrinking_for_at_most(seconds: float) -> Iterator[None]:
         engine.MAX_SHRINKING_SECONDS = before
 
 
+@dataclass
+class Chosen:
+    """What the opening tour (suites/_model_tour.py) passes where a rule takes hypothesis's
+    `data`: each pick takes the latest candidate of the next account named in `owners` (the
+    last name repeats), so a fixed sequence calls the same rules as a drawn one."""
+
+    owners: tuple[str, ...]
+    taken: int = 0
+
+    def next_owner(self) -> str:
+        owner = self.owners[min(self.taken, len(self.owners) - 1)]
+        self.taken += 1
+        return owner
+
+
+def walk(machine: type[RuleBasedStateMachine], clock: Any) -> None:
+    from ._model_tour import walk as walk_the_tour  # the tour calls this module's rules: imported late
+
+    walk_the_tour(machine, clock)
+
+
 def pick(data, items: list) -> Any:
-    """One of `items` (never empty), by an index drawn the same whatever the items are."""
+    """One of `items` (never empty), by an index drawn the same whatever the items are;
+    in the opening tour, the latest of the account it names."""
+    if isinstance(data, Chosen):
+        owner = data.next_owner()
+        mine = [item for item in items if _owner_of(item) == owner]
+        if not mine:
+            raise LookupError(f"the opening tour picks {owner}'s, and there is none")
+        return mine[-1]
     return items[data.draw(st.integers(0, 63), label="pick") % len(items)]
+
+
+def _owner_of(item: Any) -> str:
+    """The account a candidate belongs to: an account's name, an account, or what it owns."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, AccountState):
+        return item.name
+    return item.owner.name
 
 
 def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
@@ -206,6 +256,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             super().__init__()
             run.sequences += 1
             self.log: list[str] = []
+            self.sequence = "the shortest sequence hypothesis found that diverged"  # the tour names its chapter
             self.collecting = target.evidence.collecting()
             self.exchanges = self.collecting.__enter__()
             self.resources = Resources(target, registry)
@@ -213,6 +264,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             self.accounts: dict[str, AccountState] = {}
             self.readers: dict[str, UserSession] = {}
             self.families = itertools.count(1)
+            self.placed: dict[str, list] = {}  # what the opening tour keeps, by bundle (hypothesis keeps its own)
 
         # -- judging ------------------------------------------------------------------------
 
@@ -233,7 +285,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
 
         def diverge(self, requirement: str, prediction: Prediction | None, observed: str) -> None:
             expected = _expected(prediction) if prediction is not None else "what the model holds"
-            run.record(Found(requirement, expected, observed, list(self.log), list(self.exchanges)))
+            run.record(Found(requirement, expected, observed, list(self.log), list(self.exchanges), self.sequence))
             raise Divergence(f"{requirement}: expected {expected}; observed {observed}")
 
         def step(self, text: str):
@@ -286,8 +338,15 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             return multiple(*made)
 
         def made(self, bundle: str) -> list:
-            """The values in a bundle (hypothesis keeps references to them there)."""
-            return [self.names_to_values[ref.name] if hasattr(ref, "name") else ref for ref in self.bundle(bundle)]
+            """The values in a bundle (hypothesis keeps references to them there), and what the
+            opening tour placed in it."""
+            return [self.names_to_values[ref.name] for ref in self.bundle(bundle)] + self.placed.get(bundle, [])
+
+        def place(self, bundle: str, result: Any) -> list:
+            """Keep a rule's result in a bundle, as hypothesis does with a `target=` rule's."""
+            values = list(result.values) if isinstance(result, MultipleResults) else [] if result is None else [result]
+            self.placed.setdefault(bundle, []).extend(values)
+            return values
 
         def sync_clock(self) -> None:
             self.clock.now = clock.now()
@@ -479,6 +538,10 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             """A session whose access token is surely alive: one of the bundle's, else an
             account's reader (logged in again if need be)."""
             alive = [s for s in self.made("sessions") if s.access_alive(self.clock) == YES]
+            if isinstance(data, Chosen):
+                owner = data.next_owner()
+                mine = [s for s in alive if s.owner.name == owner]
+                return mine[-1] if mine else self.reader(self.accounts[owner])
             return pick(data, alive) if alive else self.reader(pick(data, sorted(self.accounts.values(), key=_name)))
 
         # -- keys -----------------------------------------------------------------------------

@@ -14,6 +14,12 @@ model of the contract (suites/_model.py), and the state read back through
 the contract with the model's. `--model-examples N` sequences of up to
 `--model-steps N` operations.
 
+The run opens with a fixed tour (suites/_model_tour.py) that calls the
+machine's rules so that every requirement below is judged at least once
+whatever hypothesis draws afterwards (where the target's clock can be moved
+for those that need it, as their fixed checks need it too); the drawn
+sequences come after it.
+
 Each check below judges one requirement of the catalogue from that one run:
 failed when the run diverged from the model on it (the evidence is the
 shortest sequence hypothesis found, each step's exchanges recorded, from
@@ -33,48 +39,17 @@ from bsk_conformance.harness.api import fail, not_verified, requirement
 
 from ._model_machine import ModelRun, run_model
 
-# The model also predicts answers for these, but its default budget does not come to them in
-# every run (hypothesis enables a random subset of the rules per sequence): until it does, a
-# check of theirs would leave the requirement not verified in a conformant run, so they have none.
+# The model also predicts answers for these, but only drawn sequences come to them, and not in
+# every run (hypothesis enables a random subset of the rules per sequence); the opening tour
+# (suites/_model_tour.py) leaves them out: a wrong login code and a replayed one would be the
+# third and fourth failed logins of a chapter (MOST_FAILURES), the other environment's prefix
+# has no fixed place in the near-miss family, and a bearer token at its expiry boundary is the
+# clock's tolerance, not a fixed step. A check of theirs would leave the requirement not
+# verified in a conformant run whenever the draw missed it, so they have none.
 NOT_YET_JUDGED = (
-    "BSK-EP-001",
-    "BSK-EP-002",
-    "BSK-EP-004",
-    "BSK-EP-006",
-    "BSK-EP-007",
-    "BSK-EP-008",
-    "BSK-JWT-005",
-    "BSK-KEY-002",
     "BSK-KEY-009",
-    "BSK-KEY-013",
-    "BSK-KEY-014",
-    "BSK-KEY-015",
-    "BSK-KEY-020",
-    "BSK-KEY-022",
-    "BSK-KEY-023",
-    "BSK-REF-010",
-    "BSK-RL-001",
-    "BSK-RL-002",
-    "BSK-RL-003",
-    "BSK-RL-004",
-    "BSK-RL-006",
-    "BSK-RL-008",
-    "BSK-SCP-001",
-    "BSK-SCP-002",
-    "BSK-SCP-003",
-    "BSK-SCP-004",
-    "BSK-SCP-005",
-    "BSK-SCP-008",
-    "BSK-SCP-011",
-    "BSK-TFA-001",
     "BSK-TFA-002",
-    "BSK-TFA-003",
     "BSK-TFA-004",
-    "BSK-TFA-006",
-    "BSK-TFA-010",
-    "BSK-TOK-001",
-    "BSK-TOK-003",
-    "BSK-TOK-004",
     "BSK-WIRE-004",
 )
 
@@ -106,7 +81,7 @@ def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
         steps = found.steps[-SHOWN_STEPS:]
         cut = f"(the first {len(found.steps) - len(steps)} steps left out) " if len(steps) < len(found.steps) else ""
         fail(found.expected, found.observed,
-             f"{run.summary()}; the shortest sequence that diverged, {len(found.steps)} steps: {cut}"
+             f"{run.summary()}; {found.sequence}, {len(found.steps)} steps: {cut}"
              + " | ".join(steps))
     if not run.judged[rid]:
         ended = f"; the run ended early: {run.ended}" if run.ended else ""
@@ -197,3 +172,143 @@ def test_model_run_key_lists_hold_only_the_callers_organization(model_run, targe
 @requirement("BSK-TFA-005")
 def test_model_run_enabling_two_factor_turns_it_on(model_run, target):
     judged_by_the_model(model_run, "BSK-TFA-005", target)
+
+@requirement("BSK-EP-001")
+def test_model_run_get_me_answers_the_user_as_it_is(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-001", target)
+
+@requirement("BSK-EP-002")
+def test_model_run_get_organization_answers_the_callers_organization(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-002", target)
+
+@requirement("BSK-EP-004")
+def test_model_run_a_key_cannot_manage_keys(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-004", target)
+
+@requirement("BSK-EP-006")
+def test_model_run_get_projects_lists_the_callers_projects(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-006", target)
+
+@requirement("BSK-EP-007")
+def test_model_run_get_project_answers_the_project(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-007", target)
+
+@requirement("BSK-EP-008")
+def test_model_run_a_deleted_project_is_gone(model_run, target):
+    judged_by_the_model(model_run, "BSK-EP-008", target)
+
+@requirement("BSK-JWT-005")
+def test_model_run_access_tokens_with_changed_claims_are_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-JWT-005", target)
+
+@requirement("BSK-KEY-002")
+def test_model_run_a_read_key_shows_its_metadata_without_the_key(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-002", target)
+
+@requirement("BSK-KEY-013")
+def test_model_run_a_deleted_key_stops_working_at_once(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-013", target)
+
+@requirement("BSK-KEY-014")
+def test_model_run_an_expired_key_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-014", target)
+
+@requirement("BSK-KEY-015")
+def test_model_run_a_key_with_an_unknown_scope_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-015", target)
+
+@requirement("BSK-KEY-020")
+def test_model_run_a_key_without_a_rate_limit_gets_60(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-020", target)
+
+@requirement("BSK-KEY-022")
+def test_model_run_a_key_is_its_creators_organizations(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-022", target)
+
+@requirement("BSK-KEY-023")
+def test_model_run_a_key_cannot_create_keys(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-023", target)
+
+@requirement("BSK-REF-010")
+def test_model_run_the_pair_a_refresh_returns_works(model_run, target):
+    judged_by_the_model(model_run, "BSK-REF-010", target)
+
+@requirement("BSK-RL-001")
+def test_model_run_a_key_admits_its_rate_limit_then_429(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-001", target)
+
+@requirement("BSK-RL-002")
+def test_model_run_a_429_carries_retry_after(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-002", target)
+
+@requirement("BSK-RL-003")
+def test_model_run_key_answers_carry_the_rate_limit_headers(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-003", target)
+
+@requirement("BSK-RL-004")
+def test_model_run_rate_limit_remaining_counts_down_to_0(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-004", target)
+
+@requirement("BSK-RL-006")
+def test_model_run_limits_are_per_key(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-006", target)
+
+@requirement("BSK-RL-008")
+def test_model_run_a_key_is_admitted_again_once_the_window_moves_on(model_run, target):
+    judged_by_the_model(model_run, "BSK-RL-008", target)
+
+@requirement("BSK-SCP-001")
+def test_model_run_get_organization_needs_organization_read(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-001", target)
+
+@requirement("BSK-SCP-002")
+def test_model_run_get_projects_needs_projects_read(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-002", target)
+
+@requirement("BSK-SCP-003")
+def test_model_run_get_project_needs_projects_read(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-003", target)
+
+@requirement("BSK-SCP-004")
+def test_model_run_post_projects_needs_projects_write(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-004", target)
+
+@requirement("BSK-SCP-005")
+def test_model_run_delete_project_needs_projects_write(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-005", target)
+
+@requirement("BSK-SCP-008")
+def test_model_run_another_organizations_project_is_404_to_get(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-008", target)
+
+@requirement("BSK-SCP-011")
+def test_model_run_another_organizations_key_is_404_to_get(model_run, target):
+    judged_by_the_model(model_run, "BSK-SCP-011", target)
+
+@requirement("BSK-TFA-001")
+def test_model_run_a_two_factor_login_without_a_code_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-TFA-001", target)
+
+@requirement("BSK-TFA-003")
+def test_model_run_a_current_totp_code_logs_in(model_run, target):
+    judged_by_the_model(model_run, "BSK-TFA-003", target)
+
+@requirement("BSK-TFA-006")
+def test_model_run_disabling_two_factor_turns_it_off(model_run, target):
+    judged_by_the_model(model_run, "BSK-TFA-006", target)
+
+@requirement("BSK-TFA-010")
+def test_model_run_a_wrong_code_does_not_disable_two_factor(model_run, target):
+    judged_by_the_model(model_run, "BSK-TFA-010", target)
+
+@requirement("BSK-TOK-001")
+def test_model_run_login_answers_the_token_pair(model_run, target):
+    judged_by_the_model(model_run, "BSK-TOK-001", target)
+
+@requirement("BSK-TOK-003")
+def test_model_run_an_access_token_works_until_900_s(model_run, target):
+    judged_by_the_model(model_run, "BSK-TOK-003", target)
+
+@requirement("BSK-TOK-004")
+def test_model_run_an_expired_access_token_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-TOK-004", target)
