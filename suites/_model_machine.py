@@ -12,8 +12,13 @@ that still diverges is the evidence. Each sequence starts from the accounts
 as they are and leaves them so: the keys and projects it made are deleted,
 2FA it turned on is turned off again.
 
-The budget: `examples` sequences of up to `steps` operations, and at most
-SHRINKING_SECONDS of shrinking (each replay is real traffic).
+The run opens with a fixed tour (suites/_model_tour.py) that calls the rules
+so that every requirement the run's checks judge is reached whatever is drawn
+after it. Then the budget: `examples` drawn sequences of up to `steps`
+operations. A divergence the tour already found is shown with the tour's
+chapter, a short fixed sequence, so the drawn sequences are then not shrunk;
+otherwise hypothesis shrinks a diverging one for at most SHRINKING_SECONDS
+(each replay is real traffic).
 
 hypothesis requires a sequence's draws to be the same whenever its earlier
 choices are: the model's picks among what exists (a live session, an account
@@ -84,7 +89,7 @@ from ._model import (
 )
 from ._model_near_misses import near_misses  # issue 22 class 3: switch to ._near_miss once it is on main
 
-SHRINKING_SECONDS = 60  # shrinking a divergence replays sequences against the target: this long at most
+SHRINKING_SECONDS = 30  # shrinking a divergence replays sequences against the target: this long at most
 MOST_FAILURES = 2  # failed logins and wrong codes per account and sequence: under any sane throttle
 CLOCK_MOVES = (1, 61, 901)  # within a window, past a window and a short expiry, past an access token's life
 KEY_LIFETIMES = (None, 90, 86_400)  # expiresAt: never, soon, tomorrow
@@ -151,17 +156,6 @@ def run_model(run: ModelRun) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = machine_for(run)
-    budget = settings(
-        max_examples=run.examples,
-        stateful_step_count=run.steps,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-    )
     record_disturbance("login-throttle", "sends wrong 2FA codes and near-miss passwords in the model-based run")
     lockouts = Lockouts(run.target, run.clock, run.registry)
     for account in run.accounts:
@@ -169,6 +163,18 @@ def run_model(run: ModelRun) -> None:
     try:
         walk(machine, run.clock)  # the fixed opening: every judged rule once, whatever is drawn next
         run.toured = run.sequences
+        # a divergence of the tour has its evidence already: shrinking would only replay traffic
+        budget = settings(
+            max_examples=run.examples,
+            stateful_step_count=run.steps,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate] if run.found else [Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+            print_blob=False,
+        )
         with _shrinking_for_at_most(SHRINKING_SECONDS):
             run_state_machine_as_test(machine, settings=budget)
     except Divergence:
@@ -187,7 +193,11 @@ def run_model(run: ModelRun) -> None:
 def _shrinking_for_at_most(seconds: float) -> Iterator[None]:
     """hypothesis shrinks for up to five minutes (its engine's MAX_SHRINKING_SECONDS, then it
     stops with the shortest sequence so far, as here); every replay is real traffic, so the
-    run allows less. Left alone where a hypothesis version has no such limit."""
+    run allows less. hypothesis has no public setting for this: settings(phases=...) decides
+    only whether it shrinks at all (run_model leaves shrinking out when the opening tour has
+    the evidence already), so the bound is its engine's constant, set for the run and put
+    back after it. Guarded: where a hypothesis version has no such constant it is left alone,
+    and shrinking is bounded by that version's own limits."""
     from hypothesis.internal.conjecture import engine
 
     before = getattr(engine, "MAX_SHRINKING_SECONDS", None)
