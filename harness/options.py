@@ -143,10 +143,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("--fuzz-examples", "schema-fuzzing examples per operation (default 10)", metavar="N", type=int, default=10),
     Option(
         "--model-examples",
-        "sequences of operations the model-based run tries (default 20)",
+        "drawn sequences of operations the model-based run tries after its opening tour (default 10)",
         metavar="N",
         type=int,
-        default=20,
+        default=10,
     ),
     Option("--model-steps", "operations per sequence of the model-based run (default 20)", metavar="N", type=int,
            default=20),

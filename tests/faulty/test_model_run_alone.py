@@ -47,3 +47,32 @@ def test_the_model_run_alone_flags_nothing_on_the_honest_server(leg):
     outcome = measure((None, leg), model_only=True)
     assert not model_alone.problems(outcome) and not outcome.flagged, _explain(outcome)
     assert outcome.run.exit_code == 0, _explain(outcome)
+
+
+def test_faulty_runs_leave_the_model_out_unless_asked_and_latitudes_keep_it():
+    from dataclasses import replace
+
+    from tests.faulty.registry import latitude_variants
+    from tests.faulty.runner import markers_for
+
+    scoped, full = all_variants()["scopes_ignored"], all_variants()["no_rate_limit"]
+    assert markers_for(scoped) == "(scopes_and_orgs) and not model_run"
+    assert markers_for(full) == "not model_run"
+    assert markers_for(replace(scoped, model_run=True)) == "scopes_and_orgs"
+    assert markers_for(replace(full, model_run=True)) is None
+    assert markers_for(scoped, model_only=True) == "model_run"
+    latitudes = latitude_variants()
+    assert markers_for(latitudes["latitude_extra_fields"]) is None
+    assert "model_run" not in markers_for(latitudes["latitude_ecdsa_twin_accepted"])
+
+
+def test_every_requirement_the_model_predicts_has_a_check_or_is_listed_as_not_yet_judged():
+    import re
+
+    from bsk_conformance.suites.test_model_run import NOT_YET_JUDGED
+
+    source = "".join((model_alone.ROOT / "suites" / name).read_text(encoding="utf-8")
+                     for name in ("_model.py", "_model_machine.py", "_model_tour.py"))
+    predicted = set(re.findall(r'"(BSK-[A-Z]+-\d{3})"', source))  # as code names them, not comments
+    assert predicted - model_alone.model_judged() == set(NOT_YET_JUDGED)
+    assert not set(NOT_YET_JUDGED) & model_alone.model_judged()
