@@ -2,6 +2,7 @@
 revision side by side, then serial, `-n 2` and remote, and the time per area.
 
     python bench/conformance_run.py [--repeat N] [--baseline REV] [--inprocess-only]
+    python bench/conformance_run.py --cold-start [--repeat N] [--baseline REV]
 
 The in-process, whole-catalogue run (`pytest` in the checkout, as CI runs it)
 is measured for this tree and for `--baseline` (a git revision, default
@@ -10,6 +11,13 @@ directory and imported from there. The two alternate run by run, so a noisy
 machine slows both alike; the figure is the ratio of the medians. Start-up
 alone (`--collect-only`: imports and collection, nothing sent) is compared the
 same way.
+
+`--cold-start` measures what a CI machine or a Docker image pays: every run a
+fresh interpreter with `PYTHONDONTWRITEBYTECODE=1` and no bytecode cache of
+the project's own modules (both trees are swept of `__pycache__` first; the
+installed packages keep the bytecode pip wrote), against `--baseline`
+(default 1d4bd5d, main before issue 24): start-up (`--collect-only`), then
+the whole catalogue, side by side, as ratios.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ from tests.harness_command import harness_command  # noqa: E402
 
 PROFILE = ROOT / "fixtures" / "reference-profile.toml"
 BASELINE = "703add0"
+COLD_BASELINE = "1d4bd5d"
 
 
 @dataclass
@@ -125,6 +134,39 @@ def show(title: str, timings: dict[str, list[Timing]]) -> None:
     print(f"  ratio {label} / {base}: wall {wall / base_wall:.2f}, CPU {cpu / base_cpu:.2f}")
 
 
+def without_bytecode(tree: Tree) -> Tree:
+    """The same tree, run with `PYTHONDONTWRITEBYTECODE=1` and its own modules'
+    bytecode caches removed: every run compiles them, as on a fresh machine."""
+    for cache in tree.root.rglob("__pycache__"):
+        if ".venv" not in cache.parts:
+            for compiled in cache.glob("*.pyc"):
+                compiled.unlink()
+    env = {**(tree.env or os.environ), "PYTHONDONTWRITEBYTECODE": "1"}
+    return Tree(f"{tree.label}, cold", tree.root, env)
+
+
+def cold_start(rev: str, repeat: int) -> None:
+    current = without_bytecode(Tree("this tree", ROOT))
+    with baseline_tree(rev) as tree:
+        baseline = without_bytecode(tree)
+        start_up = side_by_side(current, baseline, repeat, "--collect-only", report=False)
+        show("cold start-up, PYTHONDONTWRITEBYTECODE=1: imports and collection (pytest --collect-only)", start_up)
+        whole = side_by_side(current, baseline, repeat)
+        show("cold, PYTHONDONTWRITEBYTECODE=1: the whole catalogue in-process (pytest)", whole)
+    before, after = (runs[-1].result for runs in whole.values())
+    if before and after:
+        old, new = statuses(before), statuses(after)
+        changed = sorted(rid for rid in old.keys() & new.keys() if old[rid] != new[rid])
+        print(
+            f"  requirements in both: {len(old.keys() & new.keys())}, their statuses changed: "
+            f"{', '.join(changed) or 'none'}; only in this tree: {len(new.keys() - old.keys())}"
+        )
+
+
+def statuses(result: dict) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in result["requirements"]}
+
+
 def fuzz_budgets(before: int, after: int, *, repeat: int) -> None:
     """Schema fuzzing's four checks at two budgets, side by side (this tree)."""
     current = Tree("this tree", ROOT)
@@ -149,7 +191,15 @@ def per_area(result: dict) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--baseline", default=BASELINE, help=f"git revision to compare with (default {BASELINE})")
+    parser.add_argument(
+        "--baseline",
+        help=f"git revision to compare with (default {BASELINE}; {COLD_BASELINE} with --cold-start)",
+    )
+    parser.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="instead: fresh interpreters with PYTHONDONTWRITEBYTECODE=1, start-up and whole run, against the baseline",
+    )
     parser.add_argument("--inprocess-only", action="store_true", help="only the side-by-side in-process figures")
     parser.add_argument(
         "--fuzz-budgets",
@@ -162,8 +212,12 @@ def main() -> None:
         fuzz_budgets(*(int(n) for n in args.fuzz_budgets.split(",")), repeat=args.repeat)
         return
 
+    if args.cold_start:
+        cold_start(args.baseline or COLD_BASELINE, args.repeat)
+        return
+
     current = Tree("this tree", ROOT)
-    with baseline_tree(args.baseline) as baseline:
+    with baseline_tree(args.baseline or BASELINE) as baseline:
         start_up = side_by_side(current, baseline, args.repeat, "--collect-only", report=False)
         show("start-up: imports and collection (pytest --collect-only)", start_up)
         whole = side_by_side(current, baseline, args.repeat)

@@ -125,14 +125,17 @@ class RealClockStrategy:
     name = "real"
     tolerance = TICKING_TOLERANCE
 
-    def __init__(self, budget: float, sleep=time.sleep) -> None:
+    def __init__(self, budget: float, sleep=time.sleep, offset: float = 0.0) -> None:
         self._remaining = budget
         self._budget = budget
         self._sleep = sleep
         self._lock = threading.Lock()
+        # a target with a test clock of its own (run with --clock real) may be far from
+        # real time: its clock read once at open, so "now" is the target's, moving in real time
+        self._offset = offset
 
     def now(self) -> float:
-        return time.time()
+        return time.time() + self._offset
 
     def can_advance(self, seconds: float) -> bool:
         return seconds <= self._remaining
@@ -155,11 +158,12 @@ class OffClockStrategy:
     name = "off"
     tolerance = TICKING_TOLERANCE
 
-    def __init__(self, reason: str = "clock control is off (--clock off)") -> None:
+    def __init__(self, reason: str = "clock control is off (--clock off)", offset: float = 0.0) -> None:
         self.reason = reason
+        self._offset = offset  # as RealClockStrategy's: the target's own clock, when it shows one
 
     def now(self) -> float:
-        return time.time()
+        return time.time() + self._offset
 
     def can_advance(self, seconds: float) -> bool:
         return False
@@ -193,3 +197,12 @@ def _parse_now(response: httpx.Response) -> float:
         return parse_rfc3339(value)
     except (ValueError, KeyError, TypeError):
         raise NotVerified("the target's clock control did not answer {now} as an RFC 3339 time") from None
+
+
+def target_offset(client: httpx.Client) -> float:
+    """How far the target's test clock (`GET /_test/clock`) is from real time; 0
+    when it shows none. Read once: the real and off strategies never move it."""
+    try:
+        return _parse_now(client.get("_test/clock")) - time.time()
+    except Exception:  # no usable clock: real time is the best guess
+        return 0.0

@@ -307,6 +307,9 @@ class Exchange:
     note: str | None = None
     truncated: bool = False
     error: str | None = None
+    # the size of a body cut to BODY_CAP, as seen (decoded), where it was cut
+    requestBytes: int | None = None
+    responseBytes: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -388,7 +391,12 @@ class EvidenceLog:
         error: str | None = None,
     ) -> Exchange:
         """Redact and keep one exchange. Response fields are redacted after the
-        request's, so secrets the request carried are already known."""
+        request's, so secrets the request carried are already known.
+
+        What is kept of each body is a redacted prefix of BODY_CAP bytes and
+        the size seen, made here: the bodies themselves stay with the caller
+        (the check's answer), so the evidence of a run stays small however
+        large the bodies a target sends."""
         raw = RawExchange(
             method,
             url,
@@ -408,7 +416,9 @@ class EvidenceLog:
         request_headers_kept = r.headers(request_headers)
         request_body_kept, request_cut = r.body_within(request_body, BODY_CAP)
         response_body_kept, response_cut = r.body_within(response_body, BODY_CAP)
-        truncated = request_cut or response_cut
+        # cut, or larger on the wire than what is kept (a padded JSON body re-serialised
+        # small): either way the evidence does not hold every byte seen
+        truncated = request_cut or response_cut or max(len(request_body), len(response_body)) > BODY_CAP
         exchange = Exchange(
             method=method,
             url=r.url(url),
@@ -422,6 +432,8 @@ class EvidenceLog:
             note=self._note,
             truncated=truncated,
             error=r.text(error) if error else None,
+            requestBytes=len(request_body) if len(request_body) > BODY_CAP else None,
+            responseBytes=len(response_body) if len(response_body) > BODY_CAP else None,
         )
         with self._lock:
             self.sent += 1
@@ -501,13 +513,18 @@ class RecordingTransport(httpx.BaseTransport):
             elapsed,
             None,
             over_cap=body.over_cap,
+            read_bytes=body.decoded_bytes,
         )
         if body.over_cap:
-            raise ResponseTooLarge(
+            failure = ResponseTooLarge(
                 f"{request.method} {request.url.path}: expected an answer within --max-response-bytes "
                 f"({size(cap)}); observed HTTP {response.status_code} with a body past it: read stopped at "
                 f"{size(body.decoded_bytes)} decoded from {size(body.wire_bytes)} on the wire"
             )
+            # the failure's traceback keeps this frame for as long as the
+            # check's report does: not the body past the cap with it
+            del body, response
+            raise failure
         answer = TargetResponse(
             status_code=response.status_code,
             headers=response.headers,
@@ -538,6 +555,7 @@ class RecordingTransport(httpx.BaseTransport):
         duration: float,
         exc: BaseException | None,
         over_cap: bool = False,
+        read_bytes: int | None = None,
     ) -> None:
         exchange = self._log.record_exchange(
             method=request.method,
@@ -553,6 +571,7 @@ class RecordingTransport(httpx.BaseTransport):
         )
         if over_cap:
             exchange.truncated = True
+            exchange.responseBytes = read_bytes  # where the read stopped: the size seen
             exchange.note = (exchange.note + "; " if exchange.note else "") + (
                 f"body abandoned past --max-response-bytes ({size(self.limits.max_response_bytes)})"
             )

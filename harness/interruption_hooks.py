@@ -120,7 +120,7 @@ def _undo_what_is_journaled(state, guard: SignalGuard) -> list[str]:
     undone now rather than by the next run."""
     service = state.service
     journal, target = getattr(service, "journal", None), getattr(service, "target", None)
-    if journal is None or target is None or not journal.own_entries():
+    if journal is None or target is None:
         return []
     try:
         recovery = recover(target, journal, lambda: recovery_clock(target, state.options.clock), own=True)

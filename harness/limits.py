@@ -14,6 +14,7 @@ whatever inner transport it wraps, so these limits hold for any transport.
 
 from __future__ import annotations
 
+import io
 import json
 import queue
 import socket
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from bsk_conformance.harness.body_memory import BodyReclaimer, keep_bodies_mapped
 from bsk_conformance.harness.verdicts import CheckFailed
 
 DEFAULT_REQUEST_TIMEOUT = 10.0
@@ -101,6 +103,9 @@ class Limits:
     _unresponsive: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        keep_bodies_mapped()  # bodies up to max_response_bytes, given back when freed
+
     # -- the run's deadline -----------------------------------------------
 
     def run_left(self) -> float | None:
@@ -159,7 +164,7 @@ class Limits:
 
 @dataclass
 class Body:
-    """What was read of a body: at most the cap (plus one byte), decoded."""
+    """What was read of a body, decoded: at most the cap."""
 
     content: bytes
     wire_bytes: int
@@ -217,22 +222,27 @@ class _Deflate:
 
 def read_capped(stream: Any, content_encoding: str | None, cap: int, stop: threading.Event | None = None) -> Body:
     """Read a raw (wire) byte stream, decoding as it goes, and stop past `cap`
-    bytes on the wire or decoded. Keeps at most `cap + 1` decoded bytes."""
+    bytes on the wire or decoded. Keeps at most `cap` decoded bytes; past
+    it, `decoded_bytes` says where the read stopped (`cap + 1` or more)."""
     decoder = _Decoder(content_encoding)
-    kept = bytearray()
+    # BytesIO, not bytearray: getvalue() hands over its buffer without the
+    # copy bytes(bytearray) makes, so a body at the cap is held once, not twice
+    kept = io.BytesIO()
     wire = 0
     try:
         for chunk in stream:
             if stop is not None and stop.is_set():
                 break
             wire += len(chunk)
-            data, more = decoder.decode(chunk, cap + 1 - len(kept))
-            kept += data
-            if more or wire > cap or len(kept) > cap:
-                return Body(bytes(kept), wire, len(kept), True)
+            data, more = decoder.decode(chunk, cap + 1 - kept.tell())
+            kept.write(data)
+            if more or wire > cap or kept.tell() > cap:
+                decoded = kept.tell()
+                kept.truncate(cap)  # in place: what is kept is the cap, with no copy of it made
+                return Body(kept.getvalue(), wire, decoded, True)
     except zlib.error as exc:
         raise httpx.DecodingError(f"the body does not decode as its Content-Encoding says ({exc})") from None
-    return Body(bytes(kept), wire, len(kept), False)
+    return Body(kept.getvalue(), wire, kept.tell(), False)
 
 
 @dataclass
@@ -278,9 +288,11 @@ def run_exchange(
             stream = response.extensions.get("network_stream")
             if stream is not None and outcome.socket is None:
                 outcome.socket = _socket_of(stream)
-            outcome.body = read_capped(
+            body = read_capped(
                 response.stream, response.headers.get("content-encoding"), limits.max_response_bytes, stop
             )
+            if not stop.is_set():  # abandoned at the deadline: nobody will read it
+                outcome.body = body
         except BaseException as exc:  # handed to the caller, who decides
             outcome.error = exc
         finally:
@@ -295,7 +307,14 @@ def run_exchange(
     caught = request.extensions["trace"]
     caught.outcome = outcome  # type: ignore[attr-defined]
     _WORKERS.submit(work)
-    if not done.wait(max(deadline - now(), 0.0)):
+    finished = done.wait(max(deadline - now(), 0.0))
+    # The request outlives the exchange (the answer and any exception carry
+    # it). Left on its catcher, the outcome would close a cycle, request ->
+    # outcome -> response -> request, and a cycle is freed only when the
+    # cyclic GC next runs, which counts objects, not bytes: bodies at the cap
+    # piled up by the dozen until then.
+    caught.outcome = None
+    if not finished:
         stop.set()
         _interrupt(outcome.socket)
         waited = now() - started
@@ -315,7 +334,11 @@ def run_exchange(
         raise outcome.error
     limits.answered()
     assert outcome.response is not None and outcome.body is not None
+    _RECLAIMER.read(outcome.body.decoded_bytes)  # harness/body_memory.py: why
     return outcome.response, outcome.body, elapsed
+
+
+_RECLAIMER = BodyReclaimer()
 
 
 class _Workers:

@@ -19,7 +19,15 @@ from typing import Any
 
 import pytest
 
+# First, before the harness's own modules are imported: neither they nor the
+# dependencies it brings (schemathesis, hypothesis) go through pytest's
+# assertion rewriting (harness/rewrite_scope.py says why).
+from bsk_conformance.harness.rewrite_scope import unmark_dependencies
+
+unmark_dependencies()
+
 from bsk_conformance import CONTRACT_VERSION, __version__, reports
+from bsk_conformance.harness.check_reports import annotate, mark_interrupted, restate_failure
 from bsk_conformance.harness.collection import check_name, intended_args, print_catalogue, requirement_of
 from bsk_conformance.harness.evidence import EvidenceLog, Redactor
 from bsk_conformance.harness.interruption import (
@@ -67,6 +75,7 @@ pytest_plugins = [
     "bsk_conformance.harness.fixtures",
     "bsk_conformance.harness.deployments",
     "bsk_conformance.harness.phases",
+    "bsk_conformance.harness.terminal_outcomes",
 ]
 
 
@@ -233,6 +242,7 @@ def _record_interrupted(item: pytest.Item, state: RunState, cause: str) -> None:
         when="teardown",
         user_properties=[(CHECK_PROPERTY, record)],
     )
+    mark_interrupted(report, check_name(item), rid)
     item.ihook.pytest_runtest_logreport(report=report)
 
 
@@ -256,9 +266,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = item.config.stash[state_key]
     phase = phase_outcome(call, state.redactor)
     item.stash[phases_key].append(phase)
+    rid = item.get_closest_marker("requirement").args[0]
+    requirement = state.catalogue[rid]
+    if phase["outcome"] == "failed" and report.failed:
+        restate_failure(item, call, report, requirement, phase["message"] or "")
+    annotate(report, check_name(item), requirement, phase["outcome"], strict=_strict(item.config))
     redact_report(report, state.redactor)
     if call.when == "teardown":
-        rid = item.get_closest_marker("requirement").args[0]
         record = fold_phase(check_name(item), rid, item.stash[phases_key], list(item.stash[bucket_key]))
         report.user_properties.append((CHECK_PROPERTY, record))
     return report
@@ -328,12 +342,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report_dir = Path(config.invocation_params.dir) / report_dir
     har = har_path(options, Path(config.invocation_params.dir)) or report_dir / reports.HAR_FILE_NAME
     try:
-        state.report_paths = reports.write_reports(result, report_dir, har=har)
+        # No schema validation here (check=False): it cost ~0.6-1.1 s of every
+        # run for a dict that build_result always shapes the same way. The
+        # schema is enforced by the tests on real runs' reports
+        # (tests/harness/conftest.py, tests/reports/test_report_real_run.py)
+        # and by `bsk-conformance validate` on any report a user holds.
+        state.report_paths = reports.write_reports(result, report_dir, har=har, strict=_strict(config), check=False)
     except Exception as exc:  # a verdict nobody can read is no verdict: say so and fail the run
         state.report_error = f"could not write the reports to {report_dir}: {type(exc).__name__}: {exc}"
         session.exitstatus = EXIT_INCOMPLETE
         return
-    session.exitstatus = run_exit_code(result, strict=bool(getattr(config.option, "strict", False)))
+    session.exitstatus = run_exit_code(result, strict=_strict(config))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -343,5 +362,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("bsk-conformance")
     if state.report_error:
         terminalreporter.write_line(f"bsk-conformance: {state.report_error}", red=True)
-    for line in reports.terminal_summary(state.result, state.report_paths):
+    for line in reports.terminal_summary(state.result, state.report_paths, strict=_strict(config)):
         terminalreporter.write_line(line)
+
+
+def _strict(config: pytest.Config) -> bool:
+    """pytest's own --strict: warnings (broken SHOULD/MAY) fail the run, in every output."""
+    return bool(getattr(config.option, "strict", False))

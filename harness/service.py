@@ -22,6 +22,7 @@ from bsk_conformance.harness.clock import (
     FrozenClockStrategy,
     OffClockStrategy,
     RealClockStrategy,
+    target_offset,
 )
 from bsk_conformance.harness.inprocess import FactoryError, InProcessServer, resolve_factory, start
 from bsk_conformance.harness.journal import Journal, JournalError, state_dir
@@ -123,10 +124,13 @@ class TargetService:
     def _clock_strategy(self, target: Target) -> ClockStrategy:
         mode, budget = self._state.options.clock, self._state.options.real_time_budget
         name = clock_name(mode, in_process=self.server is not None, clock_control=target.capabilities.clock_control)
+        # a test clock the run will not move may still be far from real time (moved by an
+        # earlier run): real and off read the target's own time through it
+        offset = target_offset(target.client) if target.capabilities.clock_control and not self.server else 0.0
         if name == "off":
-            return OffClockStrategy()
+            return OffClockStrategy(offset=offset)
         if name == "real":
-            return RealClockStrategy(budget)
+            return RealClockStrategy(budget, offset=offset)
         if name == "frozen":
             assert self.server is not None
             return FrozenClockStrategy(self.server.clock)

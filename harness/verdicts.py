@@ -91,15 +91,13 @@ def run_exit_code(result: dict, *, strict: bool) -> int:
     pytest users select on purpose), while the verdict itself is never
     conformant."""
     verdict = result["verdict"]
-    if verdict == "interrupted":
-        return EXIT_INCOMPLETE
     if verdict == "partial":
         verdict = result["completeness"]["verdictOfRun"]
     return exit_code(verdict, warnings=result["summary"]["warning"], strict=strict)
 
 
 def exit_code(verdict: str, *, warnings: int, strict: bool) -> int:
-    if verdict in ("interrupted",):
+    if verdict == "interrupted":
         return EXIT_INCOMPLETE
     if verdict == "non-conformant":
         return EXIT_NON_CONFORMANT

@@ -77,7 +77,12 @@ def _get(name: str) -> Any:
 
 
 def write_reports(
-    result: Mapping[str, Any], report_dir: Path, *, check: bool = True, har: Path | None = None
+    result: Mapping[str, Any],
+    report_dir: Path,
+    *,
+    check: bool = True,
+    har: Path | None = None,
+    strict: bool = False,
 ) -> dict[str, Path]:
     """Write conformance.json, conformance.html and junit.xml into ``report_dir``,
     and the exchanges as HAR 1.2 to ``har`` when it is given.
@@ -86,6 +91,8 @@ def write_reports(
     first and then each is renamed into place, so a failure while rendering
     leaves the previous reports untouched, and no reader ever sees half a file.
 
+    ``strict`` is the run's ``--strict``: junit.xml then files a broken SHOULD
+    or MAY as a ``<failure>``, as the exit code counts it.
     ``check`` validates ``result`` against schema v1 first and raises
     :class:`InvalidResult` (writing nothing) when it does not conform.
     Returns ``{"json": path, "html": path, "junit": path}`` (and ``"har"``).
@@ -102,7 +109,7 @@ def write_reports(
     rendered = {
         "json": render_json(result),
         "html": render_html(result),
-        "junit": render_junit(result),
+        "junit": render_junit(result, strict=strict),
     }
     paths = {kind: report_dir / name for kind, name in FILE_NAMES.items()}
     if har is not None:

@@ -10,12 +10,15 @@ Mapping (docs/reports.md explains it for users):
 * ``error`` (the target or harness could not complete the check: timeout,
   reset, a harness bug) -> ``<error>``. Dashboards keep the two apart, and a
   failure must never be filed as an error, nor the reverse.
-* ``warning`` (a SHOULD or MAY broken) -> ``<skipped type="warning">`` with a
+* a check that broke a SHOULD or MAY (its outcome ``failed``, its
+  requirement's status ``warning``) -> ``<skipped type="warning">`` with a
   message starting ``warning:``. JUnit has no warning state. ``<failure>``
   would turn dashboards red and count the SHOULD alongside MUST failures,
   though the contract says a SHOULD never fails certification; a plain pass
   would hide it. Skipped is the one state that is neither, and every dashboard
-  shows its message; the ``outcome`` property keeps the exact word.
+  shows its message; the ``outcome`` property keeps the exact word. With
+  ``--strict`` (``strict=True``) the run fails on it, and so it is a
+  ``<failure type="requirement">`` here too.
 * ``not_verified`` and ``skipped`` -> ``<skipped>`` with the reason.
 
 A requirement with no check at all (left out, or not verifiable on this
@@ -87,11 +90,14 @@ def _exchanges_text(evidence: Any) -> str:
 def _outcome_element(case: ET.Element, outcome: str, req: Mapping[str, Any], message: str, body: str) -> None:
     reason = message or str(req.get("reason") or "")
     if outcome == "failed":
+        level = req.get("level", "MUST")
+        # a SHOULD or MAY here is a --strict run's failure: the message says so
+        prefix = f"{level} not met (--strict): " if level != "MUST" else ""
         el = ET.SubElement(
             case,
             "failure",
             type="requirement",
-            message=_x(_first_line(reason) or "requirement failed", MESSAGE_ATTR_CAP),
+            message=_x(prefix + (_first_line(reason) or "requirement failed"), MESSAGE_ATTR_CAP),
         )
         el.text = _x(body)
     elif outcome == "error":
@@ -119,8 +125,18 @@ def _outcome_element(case: ET.Element, outcome: str, req: Mapping[str, Any], mes
     # passed: no child element
 
 
-def render_junit(result: Mapping[str, Any]) -> bytes:
-    """junit.xml's bytes (UTF-8, with an XML declaration)."""
+def _shown_outcome(outcome: str, level: Any, *, strict: bool) -> str:
+    """The state a check is filed under: a failed check of a SHOULD or MAY
+    requirement is a warning, unless the run was --strict."""
+    if outcome == "failed" and level != "MUST" and not strict:
+        return "warning"
+    if outcome == "warning" and strict:
+        return "failed"
+    return outcome
+
+
+def render_junit(result: Mapping[str, Any], *, strict: bool = False) -> bytes:
+    """junit.xml's bytes (UTF-8, with an XML declaration); ``strict``: the run's --strict."""
     suites = ET.Element("testsuites", name="bsk-conformance")
     suite = ET.SubElement(
         suites,
@@ -193,13 +209,14 @@ def render_junit(result: Mapping[str, Any]) -> bytes:
             exchanges = _exchanges_text(check.get("evidence"))
             if exchanges:
                 body_parts.append("Exchanges:\n" + exchanges)
-            _outcome_element(case, outcome, req, message, "\n\n".join(body_parts))
+            shown = _shown_outcome(outcome, req.get("level"), strict=strict)
+            _outcome_element(case, shown, req, message, "\n\n".join(body_parts))
             counts["tests"] += 1
-            if outcome == "failed":
+            if shown == "failed":
                 counts["failures"] += 1
-            elif outcome == "error":
+            elif shown == "error":
                 counts["errors"] += 1
-            elif outcome in ("warning", "not_verified", "skipped"):
+            elif shown in ("warning", "not_verified", "skipped"):
                 counts["skipped"] += 1
     for el in (suite, suites):
         for key, value in counts.items():

@@ -36,13 +36,14 @@ def _line(value: str, limit: int = 200) -> str:
     return visible(text).replace("\n", " ") + (" […]" if note else "")
 
 
-def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> list[str]:
+def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path], *, strict: bool = False) -> list[str]:
     """The end-of-run summary: counts, failed MUST IDs, report paths, then the verdict.
 
     ``paths`` is what :func:`reports.write_reports` returned. The last line is
     always ``verdict: <VERDICT>``; for a run that is not whole it goes on to say
     how much ran (and, interrupted, by what, in which check, whether cleanup
     completed), so that the last line of a CI log is never mistaken for a pass.
+    ``strict`` (the run's --strict) says on that line that warnings fail the run.
     """
     requirements = list(result.get("requirements") or [])
     summary = result.get("summary") or {}
@@ -91,7 +92,10 @@ def terminal_summary(result: Mapping[str, Any], paths: Mapping[str, Path]) -> li
     for key in ("html", "json", "junit", "har"):
         if key in paths:
             lines.append(f"{_LABELS[key]} report: {paths[key]}")
-    lines.append(_verdict_line(result))
+    line = _verdict_line(result)
+    if strict and warnings:
+        line += f" (--strict: {len(warnings)} {'warning fails' if len(warnings) == 1 else 'warnings fail'} the run)"
+    lines.append(line)
     return lines
 
 

@@ -19,9 +19,11 @@ from bsk_conformance.harness.api import CleanupFailed, record_disturbance, share
 
 from ._keys import KeyLeakScanner
 from ._lockout import Lockouts
+from ._stray_credentials import StrayCredentialScanner
 from ._wire import SignedIn
 
 SCAN_FILE = "key-leaks-{}.json"
+STRAY_FILE = "stray-credentials-{}.json"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,3 +93,45 @@ def signed_in(two_factor_registry, alice, clock):
 def reader(signed_in):
     """alice, logged in once for the checks of a module that only read."""
     return signed_in.session
+
+
+@pytest.fixture(scope="session")
+def stray_credential_scanner(request: pytest.FixtureRequest, target) -> Iterator[StrayCredentialScanner | None]:
+    """Token- and key-shaped strings in answers where the contract puts none
+    (suites/_stray_credentials.py), watched only in a run that holds a check
+    of the `leaks` area: trials send requests, which no other area's run
+    should see. Under pytest-xdist each worker leaves its findings in the
+    run's share directory, as the key-leak scanner does."""
+    if not any(item.get_closest_marker("leaks") for item in request.session.items):
+        yield None
+        return
+    scanner = StrayCredentialScanner(target.evidence.redactor)
+    target.evidence.observe(scanner.observe)
+    yield scanner
+    where = share_dir(request.config)
+    if where is not None:
+        name = STRAY_FILE.format(request.config.workerinput["workerid"])
+        (where / name).write_text(json.dumps(scanner.export()), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def stray_credential_trials(stray_credential_scanner: StrayCredentialScanner | None, target) -> Iterator[None]:
+    """After each check, what its answers held that looks like a credential is
+    tried at once, while it may still be live (none: no request)."""
+    yield
+    if stray_credential_scanner is not None:
+        stray_credential_scanner.trial(target)
+
+
+@pytest.fixture
+def whole_run_stray_credentials(request: pytest.FixtureRequest,
+                                stray_credential_scanner: StrayCredentialScanner | None) -> StrayCredentialScanner:
+    """This process's findings, with those of every worker that has finished."""
+    assert stray_credential_scanner is not None  # a check of the leaks area asks for it
+    where = share_dir(request.config)
+    if where is not None:
+        own = STRAY_FILE.format(request.config.workerinput["workerid"])
+        for path in sorted(where.glob(STRAY_FILE.format("*"))):
+            if path.name != own:
+                stray_credential_scanner.absorb(json.loads(path.read_text(encoding="utf-8")), path.name)
+    return stray_credential_scanner

@@ -47,6 +47,7 @@ from ._keys import (
     shows_secret,
     split_key,
 )
+from ._observed import observed
 
 METADATA_FIELDS = {"id": str, "name": str, "prefix": str, "scopes": list, "rateLimit": int,
                    "organizationId": str, "createdAt": str}
@@ -320,15 +321,12 @@ def test_key_is_refused_from_its_expires_at(user, resources, target, clock):
     lifetime = 60
     if not clock.can_advance(lifetime + 2 * clock.tolerance + 2):
         not_verified(f"needs the target's time moved by {lifetime} s past a key's expiresAt")
-    # the target's own now, from a key's createdAt when it has one: a target
-    # whose clock was moved ahead (by an earlier run) would refuse an expiry
-    # placed by the harness's clock as past
-    skew = 0.0
-    probe = resources.create_key(user, scopes=["organization:read"]).get("createdAt")
-    try:
-        skew = max(0.0, parse_rfc3339(probe) - clock.now())
-    except ValueError:
-        pass  # judged by BSK-KEY-001, not here
+    # the target's own now, as observed (suites/_observed.py): a target whose
+    # clock was moved ahead (by an earlier run) would refuse an expiry placed
+    # by the harness's clock as past. Never from a createdAt the target wrote,
+    # which may itself be off (BSK-OBS-003 judges it)
+    _, seen = observed(target, clock, lambda: user.get("/me"))
+    skew = max(0.0, seen.before - clock.now())
     now = lambda: clock.now() + skew  # noqa: E731
     expires = math.floor(now()) + lifetime
     created = resources.create_key(user, scopes=["organization:read"], expires_at=format_rfc3339(expires))

@@ -12,13 +12,11 @@ pytest collects the suites, nothing runs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 from bsk_conformance.harness.requirements import CHECK_INDEX_FORMAT as FORMAT
-from tests.docs.requirements_doc import collect_checks
+from tests.docs.requirements_doc import collect_checks, write_or_check
 
 
 def render(checks: dict[str, list[str]]) -> str:
@@ -32,20 +30,7 @@ def render(checks: dict[str, list[str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--write", type=Path, metavar="PATH")
-    mode.add_argument("--check", type=Path, metavar="PATH")
-    args = parser.parse_args(argv)
-    text = render(collect_checks())
-    if args.write:
-        args.write.write_text(text, encoding="utf-8")
-        return 0
-    current = args.check.read_text(encoding="utf-8") if args.check.exists() else ""
-    if current != text:
-        print(f"{args.check} is stale: run python -m tests.docs.check_index --write {args.check}", file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check("tests.docs.check_index", __doc__.splitlines()[0], lambda: render(collect_checks()), argv)
 
 
 if __name__ == "__main__":

@@ -80,21 +80,32 @@ def render(catalogue: Catalogue, checks: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_or_check(module: str, description: str, render_text, argv: list[str] | None = None) -> int:
+    """`--write PATH` or `--check PATH` (exit 1 when stale) of a generated file:
+    the command line of this module and of tests/docs/check_index.py."""
+    parser = argparse.ArgumentParser(description=description)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", type=Path, metavar="PATH")
     mode.add_argument("--check", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
-    text = render(load_catalogue(), collect_checks())
+    text = render_text()
     if args.write:
         args.write.write_text(text, encoding="utf-8")
         return 0
     current = args.check.read_text(encoding="utf-8") if args.check.exists() else ""
     if current != text:
-        print(f"{args.check} is stale: run python -m tests.docs.requirements_doc --write {args.check}", file=sys.stderr)
+        print(f"{args.check} is stale: run python -m {module} --write {args.check}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check(
+        "tests.docs.requirements_doc",
+        __doc__.splitlines()[0],
+        lambda: render(load_catalogue(), collect_checks()),
+        argv,
+    )
 
 
 if __name__ == "__main__":

@@ -310,6 +310,36 @@ class OtherManagementStatuses(TwoFactor):
             raise
 
 
+class UnknownFieldsRefused(BodyParser):
+    """A body member the endpoint does not name is refused: 400 invalid_request
+    (the reference ignores it; §8 allows either)."""
+
+    def validate(self, data, model):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(model.model_fields))
+            if unknown:
+                raise errors.invalid_request(f"{unknown[0]}: not a field of this request.")
+        return super().validate(data, model)
+
+
+#: fields naming what the server alone decides, refused by `ReadOnlyFieldsRefused`
+READ_ONLY_FIELDS = frozenset({"id", "organizationId", "organization_id", "orgId", "userId", "createdAt",
+                              "createdBy", "key", "prefix", "secret", "type"})
+
+
+class ReadOnlyFieldsRefused(BodyParser):
+    """A body naming a read-only property (id, organizationId, createdAt, key,
+    prefix, ...) is refused with 400 invalid_request; other unknown members are
+    ignored, as the reference ignores every one."""
+
+    def validate(self, data, model):
+        if isinstance(data, dict):
+            named = sorted(READ_ONLY_FIELDS & (set(data) - set(model.model_fields)))
+            if named:
+                raise errors.invalid_request(f"{named[0]}: read-only; the server sets it.")
+        return super().validate(data, model)
+
+
 class SuccessKeepsFailures(LoginThrottle):
     """A successful login does not clear the account's failures: they age out of the window."""
 
@@ -348,6 +378,37 @@ class NfkcPasswords(Accounts):
         return super().authenticate(email, unicodedata.normalize("NFKC", password))
 
 
+class ExpiryOnlyInZ(BodyParser):
+    """expiresAt only in the contract's own form, UTC written `Z` (§2: timestamps are
+    RFC 3339 UTC strings): any other offset, +00:00 included, is 400 invalid_request."""
+
+    def validate(self, data: Any, model):
+        from bsk_conformance.reference_server.models import CreateApiKeyBody
+
+        expiry = data.get("expiresAt") if isinstance(data, dict) else None
+        if model is CreateApiKeyBody and isinstance(expiry, str) and not expiry.endswith("Z"):
+            raise errors.invalid_request("expiresAt: write it in UTC, ending in Z.")
+        return super().validate(data, model)
+
+
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?Z$")
+
+
+def timestamps_in_another_form(value: Any) -> Any:
+    """Every RFC 3339 UTC time in an answer written `2027-01-15T08:00:00.000+00:00`
+    (milliseconds, the offset spelled out): the same instant, another form."""
+    if isinstance(value, list):
+        return [timestamps_in_another_form(item) for item in value]
+    if isinstance(value, dict):
+        return {k: timestamps_in_another_form(v) for k, v in value.items()}
+    if isinstance(value, str):
+        match = _TIMESTAMP.match(value)
+        if match:
+            fraction = (match.group(2) or ".")[1:4].ljust(3, "0")
+            return f"{match.group(1)}.{fraction}+00:00"
+    return value
+
+
 def answers_rewritten(name: str, takes: str, **rewrites: Any) -> Latitude:
     """A latitude in the form of the answers alone: the honest server, each answer rewritten (see `rewritten`)."""
     return Latitude(name=name, takes=takes, factory=rewritten(**rewrites))
@@ -368,13 +429,14 @@ LATITUDES = [
         name="latitude_token_type_claim",
         takes="tokenType instead of typ for the token type claim",
         factory=swap("tokens", lambda p: TokenTypeClaim(p.store, p.clock)),
-        areas=("jwt_attacks", "refresh", "token_claims", "tokens"),
+        areas=("jwt_attacks", "observed", "refresh", "token_claims", "tokens"),
     ),
     Latitude(
         name="latitude_jwt_refresh_tokens",
         takes="JWT refresh tokens instead of opaque ones",
         factory=swap("tokens", lambda p: JwtRefreshTokens(p.store, p.clock)),
-        areas=("jwt_attacks", "near_misses", "refresh", "secrets", "token_claims", "tokens", "two_accounts", "wire"),
+        areas=("jwt_attacks", "near_misses", "observed", "refresh", "secrets", "token_claims", "tokens", "two_accounts",
+               "wire"),
     ),
     Latitude(
         name="latitude_ticking_clock",
@@ -452,5 +514,28 @@ LATITUDES = [
         takes="passwords NFKC-normalised before they are checked (NIST SP 800-63B; the contract names no comparison)",
         factory=swap("accounts", lambda p: NfkcPasswords(p.store, p.accounts.passwords)),
         areas=("near_misses", "two_accounts"),
+    ),
+    Latitude(
+        name="latitude_expires_at_only_in_z",
+        takes="an expiresAt in another offset than Z (+00:00, +02:00) refused with 400 invalid_request (§2: UTC)",
+        factory=swap("bodies", lambda p: ExpiryOnlyInZ(p.bodies.max_bytes)),
+        areas=("api_keys", "defaults", "observed"),
+    ),
+    Latitude(
+        name="latitude_timestamps_in_another_form",
+        takes="RFC 3339 UTC times answered with milliseconds and +00:00 (2027-01-15T08:00:00.000+00:00)",
+        factory=rewritten(body=timestamps_in_another_form),
+        areas=("api_keys", "clock_control", "defaults", "observed", "wire"),
+    ),
+    Latitude(
+        name="latitude_unknown_fields_refused",
+        takes="a request body with a member the endpoint does not name is refused: 400 invalid_request",
+        factory=swap("bodies", lambda p: UnknownFieldsRefused(p.bodies.max_bytes)),
+    ),
+    Latitude(
+        name="latitude_read_only_fields_refused",
+        takes="a request body naming a read-only property (id, organizationId, createdAt, key, ...) is refused: 400",
+        factory=swap("bodies", lambda p: ReadOnlyFieldsRefused(p.bodies.max_bytes)),
+        areas=("fuzz", "properties", "wire"),
     ),
 ]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
 
+from bsk_conformance import reports
 from tests.harness_command import CHECKOUT_SUITES, INSTALLED_SUITES, harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,9 +23,13 @@ class HarnessRun:
     output: str
     report_dir: Path
 
-    @property
+    @cached_property
     def result(self) -> dict:
-        return json.loads((self.report_dir / "conformance.json").read_text())
+        """conformance.json, validated against its schema: the run itself no
+        longer validates what it writes, so every real run a test reads does."""
+        result: dict = json.loads((self.report_dir / "conformance.json").read_text())
+        reports.validate(result)
+        return result
 
     def status(self, rid: str) -> str:
         return next(r["status"] for r in self.result["requirements"] if r["id"] == rid)

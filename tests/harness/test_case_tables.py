@@ -63,3 +63,17 @@ def test_cases_names_each_case_by_its_key():
     mark = cases("row", {"first": _Row("a", 1), "second": _Row("b", 2)})
     assert mark.args == ("row", [_Row("a", 1), _Row("b", 2)])
     assert mark.kwargs["ids"] == ["first", "second"]
+
+
+def test_the_extra_field_tables_load_and_refuse_an_unknown_placeholder(monkeypatch):
+    from bsk_conformance.suites import _extra_fields
+    from bsk_conformance.suites.test_property_authorization import KEY_OWNER, PROJECT_OWNER, TWO_FACTOR_STATE
+
+    assert PROJECT_OWNER["organizationId of the other organization"].value == "$otherOrganization"
+    assert KEY_OWNER and TWO_FACTOR_STATE
+    filled = _extra_fields.fill({"id": "$otherOrganization", "kept": ["$x-not-a-placeholder"]},
+                                {"$otherOrganization": "org_b"})
+    assert filled == {"id": "org_b", "kept": ["$x-not-a-placeholder"]}
+    monkeypatch.setattr(_cases, "vectors", lambda name: {"rows": [{"label": "x", "field": "f", "value": "$nope"}]})
+    with pytest.raises(VectorError, match=r"extra-fields.json, 'rows'\[0\]: unknown placeholder\(s\) \$nope"):
+        _extra_fields.extra_fields("rows")

@@ -16,6 +16,7 @@ behaviour instead:
 | duplicate     | two conflicting Content-Type headers and two Content-Lengths |
 | hugeheader    | a 200 with one header of `size` bytes |
 | markup        | a 400 with markup and script in the reason phrase, headers, JSON keys and values, Location |
+| padded        | the honest answer, its body padded with JSON whitespace to `size` bytes (the largest allowed) |
 
 `trap` is a second listener, another origin: it records every connection and
 the bytes sent to it, so a test can prove nothing was. Everything binds
@@ -31,7 +32,7 @@ import socket
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -46,6 +47,7 @@ BEHAVIOURS = (
     "duplicate",
     "hugeheader",
     "markup",
+    "padded",
 )
 # what the markup behaviour puts in every field a target controls
 MARKUP = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><b id="injected">x</b>'
@@ -163,6 +165,9 @@ class Hostile:
             behaviour = self._behaviour_for(method, urlsplit(target).path)
             if behaviour is not None:
                 self.hits[behaviour] = self.hits.get(behaviour, 0) + 1
+            if behaviour == "padded":
+                await self._padded(head, body, writer)
+            elif behaviour is not None:
                 await getattr(self, "_" + behaviour)(writer)
             else:
                 await self._relay(head, body, writer)
@@ -183,17 +188,48 @@ class Hostile:
         return None
 
     async def _relay(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        async for chunk in self._upstream(head, body):
+            # the honest answer keeps its framing; its Connection header says close
+            writer.write(chunk)
+            await writer.drain()
+
+    async def _upstream(self, head: bytes, body: bytes) -> AsyncIterator[bytes]:
+        """The honest server's answer to this request, as it comes."""
         parts = urlsplit(self.upstream)
         up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
         hop_by_hop = (b"connection:", b"keep-alive")
         lines = [line for line in head.split(b"\r\n") if line and not line.lower().startswith(hop_by_hop)]
         up_writer.write(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body)
         await up_writer.drain()
-        while chunk := await up_reader.read(65536):
-            # the honest answer keeps its framing; its Connection header says close
-            writer.write(chunk)
+        try:
+            while chunk := await up_reader.read(65536):
+                yield chunk
+        finally:
+            await _close(up_writer)
+
+    async def _padded(self, head: bytes, body: bytes, writer: asyncio.StreamWriter) -> None:
+        """The honest answer, status and headers kept, its body followed by
+        spaces up to `size` bytes: still the same JSON document, so the
+        checks go on as against an honest target, each reading `size` bytes."""
+        answer = b"".join([chunk async for chunk in self._upstream(head, body)])
+        answer_head, _, answer_body = answer.partition(b"\r\n\r\n")
+        status_line, *header_lines = answer_head.split(b"\r\n")
+        framing = (b"content-length:", b"transfer-encoding:", b"connection:")
+        if any(line.lower().replace(b" ", b"") == b"transfer-encoding:chunked" for line in header_lines):
+            answer_body = _dechunk(answer_body)
+        kept = [line for line in header_lines if not line.lower().startswith(framing)]
+        padding = max(self.size - len(answer_body), 0)
+        writer.write(
+            b"\r\n".join([status_line, *kept, b"Content-Length: %d" % (len(answer_body) + padding), b"Connection: close"])
+            + b"\r\n\r\n"
+            + answer_body
+        )
+        block = b" " * 65536
+        while padding > 0:
+            writer.write(block[: min(padding, len(block))])
+            padding -= min(padding, len(block))
             await writer.drain()
-        await _close(up_writer)
+        await writer.drain()
 
     # -- the behaviours -----------------------------------------------------
 
@@ -280,6 +316,19 @@ class Hostile:
             + body
         )
         await writer.drain()
+
+
+def _dechunk(data: bytes) -> bytes:
+    """The payload of a complete chunked body."""
+    out, rest = [], data
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out.append(rest[:size])
+        rest = rest[size + 2 :]
+    return b"".join(out)
 
 
 def json_array(total: int, chunk: int = 65536) -> Iterator[bytes]:

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import venv
 import zipfile
 from collections.abc import Iterator

@@ -12,7 +12,7 @@ import pytest
 from synthetic_results import HOSTILE, check, envelope, exchange, requirement, without
 
 from bsk_conformance import reports
-from bsk_conformance.reports.html_report import render_html
+from bsk_conformance.reports.html_report import highlight_redactions, render_html
 
 
 def _html(result: dict[str, Any]) -> str:
@@ -295,3 +295,16 @@ def test_the_csp_allows_exactly_the_inline_style_and_script(result: dict[str, An
 def test_a_result_without_requirements_still_renders() -> None:
     page = _html(envelope([]))
     assert "CONFORMANT" in page and "No requirements in this result." in page
+
+
+def test_redaction_highlighting_escapes_the_text_around_and_inside_markers() -> None:
+    """Text with no marker takes the one-call path; a marker's kind and text are escaped too."""
+    plain = highlight_redactions('<script>"x" & y</script>')
+    assert str(plain) == "&lt;script&gt;&#34;x&#34; &amp; y&lt;/script&gt;"
+    marked = str(highlight_redactions('a<b «<kind>:"fp&»» c'))
+    assert marked == (
+        "a&lt;b "
+        '<span class="redacted" title="redacted by the harness: &lt;kind&gt;">«&lt;kind&gt;:&#34;fp&amp;»</span>'
+        "» c"
+    )
+    assert "<script>" not in marked and str(highlight_redactions("")) == ""

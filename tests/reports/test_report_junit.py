@@ -119,3 +119,61 @@ def test_hostile_and_invalid_xml_characters_still_make_valid_xml() -> None:
     assert '<script>alert("x")</script>' in case.find("failure").get("message")
     assert "\\x00\\x1b[31m" in case.find("failure").get("message")
     assert b"<script>" not in xml
+
+
+def _should_broken_result() -> dict[str, Any]:
+    """As a real run records it: the check's outcome is `failed`, its SHOULD requirement's status `warning`."""
+    return envelope(
+        [
+            requirement("BSK-TOK-002", "passed"),
+            requirement(
+                "BSK-JWT-015",
+                "warning",
+                level="SHOULD",
+                section="8",
+                reason="the twin was accepted",
+                checks=[check("suites/test_jwt_attacks.py::test_ecdsa_twin_signature_is_refused", "failed",
+                              "the target accepted the ECDSA twin")],
+            ),
+            requirement("BSK-RL-001", "not_verified", reason="needs 60 s"),
+        ]
+    )
+
+
+def _read_by_a_junit_consumer(xml: bytes, tmp_path) -> dict[str, int]:
+    """The counts as junitparser (a JUnit consumer's parser) reads them, from the
+    suite's attributes and from its cases, which must agree."""
+    import junitparser
+
+    path = tmp_path / "junit.xml"
+    path.write_bytes(xml)
+    [suite] = list(junitparser.JUnitXml.fromfile(str(path)))
+    by_case = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for case in suite:
+        by_case["tests"] += 1
+        kinds = {type(r).__name__ for r in case.result}
+        by_case["failures"] += "Failure" in kinds
+        by_case["errors"] += "Error" in kinds
+        by_case["skipped"] += "Skipped" in kinds
+    attributes = {"tests": suite.tests, "failures": suite.failures, "errors": suite.errors, "skipped": suite.skipped}
+    assert attributes == by_case
+    return by_case
+
+
+def test_a_failed_check_of_a_should_is_a_warning_not_a_failure(tmp_path) -> None:
+    xml = render_junit(_should_broken_result())
+    assert _read_by_a_junit_consumer(xml, tmp_path) == {"tests": 3, "failures": 0, "errors": 0, "skipped": 2}
+    case = {c.get("name"): c for c in ET.fromstring(xml).iter("testcase")}[
+        "suites/test_jwt_attacks.py::test_ecdsa_twin_signature_is_refused"
+    ]
+    skipped = case.find("skipped")
+    assert skipped.get("type") == "warning"
+    assert skipped.get("message") == "warning: SHOULD not met: the target accepted the ECDSA twin"
+    assert _props(case)["outcome"] == "failed" and _props(case)["requirementStatus"] == "warning"
+
+
+def test_with_strict_a_failed_check_of_a_should_is_a_failure(tmp_path) -> None:
+    xml = render_junit(_should_broken_result(), strict=True)
+    assert _read_by_a_junit_consumer(xml, tmp_path) == {"tests": 3, "failures": 1, "errors": 0, "skipped": 1}
+    failure = next(ET.fromstring(xml).iter("failure"))
+    assert failure.get("message") == "SHOULD not met (--strict): the target accepted the ECDSA twin"

@@ -39,6 +39,8 @@ VARIANTS = [
         blast={
             "BSK-FUZZ-004": "the stateful fuzz run validates its successful logins against the contract's "
             "OpenAPI, where expiresIn is the constant 900",
+            "BSK-OBS-001": "exp lies 3600 s, not 900 s, after the login's observed window",
+            "BSK-OBS-002": "the token is still accepted 900 s after the clock read after the login",
         },
         factory=swap("tokens", lambda p: HourLongTokens(p.store, p.clock)),
     ),

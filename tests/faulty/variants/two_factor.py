@@ -139,6 +139,10 @@ VARIANTS = [
             "BSK-TFA-008": "with 2FA never asked, a malformed code is ignored and login succeeds",
             "BSK-TFA-009": "with 2FA never asked, wrong codes are ignored and login succeeds",
             "BSK-TFA-011": "with 2FA never asked, codes far from now are ignored and login succeeds",
+            "BSK-PAIR-001": "with 2FA skipped, the other account's code (or none) logs the account in",
+            "BSK-PROP-008": "with 2FA skipped, a login carrying a flag instead of a code succeeds",
+            "BSK-NEAR-005": "the plain wrong code is not refused, so the near-misses have nothing to be "
+            "judged against: the check ends in error",
         },
         factory=swap("two_factor", lambda p: TwoFactorSkipped(p.store, p.clock)),
     ),
