@@ -52,17 +52,17 @@ from hypothesis.stateful import (
 
 from bsk_conformance.harness.api import (
     TOTP_STEP,
+    CleanupFailed,
     Exchange,
     Resources,
     PreconditionFailed,
     UserSession,
-    disable_two_factor,
     format_rfc3339,
     parse_rfc3339,
     record_disturbance,
 )
 
-from ._lockout import Lockouts, delay_seconds
+from ._lockout import LONGEST_LOCK, Lockouts
 from ._model import (
     EITHER,
     NO,
@@ -87,7 +87,7 @@ from ._model import (
     subsets,
     token_pair,
 )
-from ._model_near_misses import near_misses  # issue 22 class 3: switch to ._near_miss once it is on main
+from ._near_miss import OTHER_ACCOUNT, NearMiss, near_misses
 
 SHRINKING_SECONDS = 30  # shrinking a divergence replays sequences against the target: this long at most
 MOST_FAILURES = 2  # failed logins and wrong codes per account and sequence: under any sane throttle
@@ -102,12 +102,18 @@ INVALID_KEYS = {  # a body POST /api-keys must refuse with 400 invalid_request, 
     "rateLimit 10001": ("BSK-KEY-016", {"scopes": [], "rateLimit": 10_001}),
     "an expiresAt in the past": ("BSK-KEY-017", {"scopes": [], "expiresAt": -3600}),
 }
-# the requirement a near-miss bearer token's refusal enforces, by what was changed
-NEAR_MISS_BEARER = {"one character of the claims changed": "BSK-JWT-005"}
+# what the run judges only by failed logins, which it sends only where a login throttle they
+# may meet can be waited out by moving the target's clock (ModelRun.can_wait_out_throttles)
+BY_FAILED_LOGINS = ("BSK-EP-009", "BSK-TFA-001", "BSK-TFA-010")
 
 
 class Divergence(AssertionError):
     """The target's answer is not the one the model predicts."""
+
+
+class Halted(Exception):
+    """The run cannot go on: a login throttle answered 429 and the target's clock cannot be
+    moved past its Retry-After. Not a divergence: the step that met it judged nothing."""
 
 
 @dataclass
@@ -139,6 +145,27 @@ class ModelRun:
     toured: int = 0  # of the sequences, the opening tour's chapters
     operations: int = 0
     ended: str | None = None  # why the run ended early (a target problem), if it did
+    lockouts: Lockouts | None = None  # the accounts' login throttle, waited out on the target's clock
+    halted: str | None = None  # why the run cannot go on (a throttle that cannot be waited out)
+    cleanup: list[str] = field(default_factory=list)  # what the run could not undo
+
+    def can_move(self, seconds: float) -> bool:
+        """Whether the run may move the target's time by `seconds`: only by moving its clock,
+        never by sleeping (--clock real). A sequence is drawn at random and may want a move,
+        or meet a throttle's hour-long Retry-After, at any step: slept in real time, that
+        would hold the whole run and spend the --real-time-budget the fixed checks need."""
+        return self.clock.name != "real" and self.clock.can_advance(seconds)
+
+    def can_wait_out_throttles(self) -> bool:
+        """Whether failed logins may be sent: only where a login throttle they meet can be
+        waited out on the target's clock (a day of it, as the lockout checks allow). Where it
+        cannot, the rules that fail logins are not drawn and the tour leaves them out: their
+        requirements are judged by no sequence (not verified, never passed)."""
+        return self.lockouts is not None and self.can_move(LONGEST_LOCK)
+
+    def wait_out(self, response: httpx.Response) -> bool:
+        """Move the target's clock past a throttle's 429; False where it cannot be moved that far."""
+        return self.can_wait_out_throttles() and self.lockouts.wait_out(response)
 
     def record(self, found: Found) -> None:
         kept = self.found.get(found.requirement)
@@ -156,10 +183,11 @@ def run_model(run: ModelRun) -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = machine_for(run)
-    record_disturbance("login-throttle", "sends wrong 2FA codes and near-miss passwords in the model-based run")
-    lockouts = Lockouts(run.target, run.clock, run.registry)
-    for account in run.accounts:
-        lockouts.watch(account)
+    lockouts = run.lockouts = Lockouts(run.target, run.clock, run.registry)
+    if run.can_wait_out_throttles():
+        record_disturbance("login-throttle", "sends wrong 2FA codes and near-miss passwords in the model-based run")
+        for account in run.accounts:
+            lockouts.watch(account)
     try:
         walk(machine, run.clock)  # the fixed opening: every judged rule once, whatever is drawn next
         run.toured = run.sequences
@@ -179,14 +207,14 @@ def run_model(run: ModelRun) -> None:
             run_state_machine_as_test(machine, settings=budget)
     except Divergence:
         pass  # recorded in run.found by the step that raised it
+    except Halted:
+        run.ended = run.halted
     except httpx.HTTPError as exc:
         run.ended = f"the target failed an exchange: {type(exc).__name__}: {exc}"
     except HypothesisException as exc:  # a replay that did not repeat: the target's answers changed
         run.ended = f"hypothesis stopped: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     finally:
-        problems = lockouts.release()
-        if problems and run.ended is None:
-            run.ended = "; ".join(problems)
+        run.cleanup.extend(lockouts.release())
 
 
 @contextmanager
@@ -258,12 +286,15 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
     target, clock, registry = run.target, run.clock, run.registry
 
     class ContractModel(RuleBasedStateMachine):
+        model_run = run  # what the opening tour asks of the run (whether throttles can be waited out)
         sessions = Bundle("sessions")
         keys = Bundle("keys")
         projects = Bundle("projects")
 
         def __init__(self) -> None:
             super().__init__()
+            if run.halted:  # hypothesis replays a halted sequence to shrink it: end at once, no traffic
+                raise Halted(run.halted)
             run.sequences += 1
             self.log: list[str] = []
             self.sequence = "the shortest sequence hypothesis found that diverged"  # the tour names its chapter
@@ -358,6 +389,9 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             self.placed.setdefault(bundle, []).extend(values)
             return values
 
+        def other(self, state: AccountState) -> AccountState:
+            return next(s for s in self.accounts.values() if s is not state)
+
         def sync_clock(self) -> None:
             self.clock.now = clock.now()
 
@@ -384,7 +418,8 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
                 response = target.login(account, code)
                 if response.status_code != 429:
                     break
-                clock.advance((delay_seconds(response) or 3600) + clock.tolerance + 1)
+                if not run.wait_out(response):
+                    self.halt(response, "a login of a profile account")
             self.sync_clock()
             body = _json(response)
             if response.status_code != 200 or not isinstance(body, dict) or not all(
@@ -411,7 +446,8 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             body = response.json()
             return Session(state, body["accessToken"], body["refreshToken"], self.clock.now, next(self.families))
 
-        @precondition(lambda self: any(s.two_factor and s.failures < MOST_FAILURES for s in self.accounts.values()))
+        @precondition(lambda self: run.can_wait_out_throttles()
+                      and any(s.two_factor and s.failures < MOST_FAILURES for s in self.accounts.values()))
         @rule(data=st.data(), how=st.sampled_from(["no code", "a wrong code", "the last code again"]))
         def log_in_without_the_right_code(self, data, how):
             names = sorted(n for n, s in self.accounts.items() if s.two_factor and s.failures < MOST_FAILURES)
@@ -432,13 +468,15 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             code_error = "two_factor_required" if how == "no code" else "invalid_two_factor_code"
             self.judge(response, Prediction(requirement, (401,), code_error, absent=("accessToken", "refreshToken")))
 
-        @precondition(lambda self: any(s.failures < MOST_FAILURES for s in self.accounts.values()))
-        @rule(data=st.data(), which=st.integers(0, 3))
-        def log_in_with_a_near_miss_password(self, data, which):
+        @precondition(lambda self: run.can_wait_out_throttles()
+                      and any(s.failures < MOST_FAILURES for s in self.accounts.values()))
+        @rule(data=st.data(), which=st.integers(0, 63))
+        def log_in_with_a_near_miss_password(self, data, which: int | str):
             names = sorted(n for n, s in self.accounts.items() if s.failures < MOST_FAILURES)
             state = self.accounts[pick(data, names)]
-            family = near_misses(state.account.password, "password")
-            miss = family[which % len(family)]
+            other = self.other(state).account.password
+            miss = member(must(near_misses(state.account.password, "password", others={OTHER_ACCOUNT: other})),
+                          which)
             target.secret(miss.value, "password")
             state.failures += 1
             with self.step(f"{state.name} logs in with a near-miss password ({miss.label})"):
@@ -449,13 +487,20 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
 
         def throttled(self, state: AccountState, response: httpx.Response) -> bool:
             """A 429 to a login after failed ones: the throttle's threshold is the target's choice
-            (contract §8). Wait it out on the clock; the step judged nothing."""
+            (contract §8). Wait it out on the target's clock; the step judged nothing. Where the
+            clock cannot move that far, the run halts (never a sleep, never a judgement)."""
             if response.status_code != 429 or state.failures == 0:
                 return False
-            clock.advance((delay_seconds(response) or 3600) + clock.tolerance + 1)
+            if not run.wait_out(response):
+                self.halt(response, f"{state.name}'s failed logins")
             self.sync_clock()
             state.failures = 0
             return True
+
+        def halt(self, response: httpx.Response, after: str) -> None:
+            run.halted = (f"the login throttle answered 429 to {after} and the target's clock cannot be moved "
+                          f"past its Retry-After ({response.headers.get('retry-after')!r})")
+            raise Halted(run.halted)
 
         @rule(target=sessions, session=sessions)
         def refresh(self, session: Session):
@@ -483,10 +528,11 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
             return Session(session.owner, body["accessToken"], body["refreshToken"], self.clock.now,
                            session.family, from_refresh=True)
 
-        @rule(session=sessions, which=st.integers(0, 3))
-        def refresh_with_a_near_miss(self, session: Session, which):
-            family = near_misses(session.refresh_token, "refresh-token")
-            miss = family[which % len(family)]
+        @rule(session=sessions, which=st.integers(0, 63))
+        def refresh_with_a_near_miss(self, session: Session, which: int | str):
+            other = self.readers[self.other(session.owner).name].refresh_token
+            miss = member(must(near_misses(session.refresh_token, "refresh-token", others={OTHER_ACCOUNT: other})),
+                          which)
             target.secret(miss.value, "refresh-token")
             response = self.send(f"refresh with a near-miss of {session.owner.name}'s refresh token ({miss.label})",
                                  "POST", "/auth/refresh", json={"refreshToken": miss.value})
@@ -534,14 +580,15 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
                                  bearer=session.refresh_token)
             self.judge(response, error("BSK-REF-006", 401, bearer=True))
 
-        @rule(session=sessions, which=st.integers(0, 2))
-        def me_with_a_near_miss_bearer(self, session: Session, which):
-            family = near_misses(session.access_token, "access-token")
-            miss = family[which % len(family)]
+        @rule(session=sessions, which=st.integers(0, 63))
+        def me_with_a_near_miss_bearer(self, session: Session, which: int | str):
+            other = self.readers[self.other(session.owner).name].access_token
+            miss = member(in_headers(near_misses(session.access_token, "access-token",
+                                                 others={OTHER_ACCOUNT: other})), which)
             target.secret(miss.value, "access-token")
             response = self.send(f"GET /me with a near-miss of {session.owner.name}'s access token ({miss.label})",
-                                 "GET", "/me", bearer=miss.value)
-            requirement = NEAR_MISS_BEARER.get(miss.label, "BSK-JWT-004")
+                                 "GET", "/me", headers={"Authorization": b"Bearer " + miss.value.encode("utf-8")})
+            requirement = _bearer_requirement(session.access_token, miss.value)
             self.judge(response, error(requirement, 401, bearer=True, invalid_token=True))
 
         def live_session(self, data) -> Session:
@@ -722,14 +769,15 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
                 return project_body("BSK-EP-007" if allowed == "bearer" else allowed, project)
             return Prediction("BSK-EP-008" if allowed == "bearer" else allowed, (204,))
 
-        @rule(key=keys, which=st.integers(0, 5))
-        def use_a_near_miss_key(self, key: Key, which):
-            family = near_misses(key.key, "api-key")
-            miss = family[which % len(family)]
+        @rule(key=keys, which=st.integers(0, 63))
+        def use_a_near_miss_key(self, key: Key, which: int | str):
+            theirs = [k.key for k in self.made("keys") if k.owner is not key.owner and k.key]
+            others = {OTHER_ACCOUNT: theirs[-1]} if theirs else {}
+            miss = member(in_headers(near_misses(key.key, "api-key", others=others)), which)
             target.secret(miss.value, "api-key")
             response = self.send(f"GET /me with a near-miss of {key.owner.name}'s key ({miss.label})", "GET", "/me",
-                                 api_key=miss.value)
-            requirement = "BSK-KEY-009" if "environment" in miss.label else "BSK-KEY-010"
+                                 headers={"X-API-Key": miss.value.encode("utf-8")})  # some are not ASCII
+            requirement = "BSK-KEY-009" if miss.label == "other-environment-prefix" else "BSK-KEY-010"
             self.judge(response, error(requirement, 401, "invalid_api_key"))
 
         # -- projects, by bearer ----------------------------------------------------------------
@@ -781,7 +829,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
 
         # -- 2FA ----------------------------------------------------------------------------------
 
-        @precondition(lambda self: any(not s.two_factor for s in self.accounts.values()) and clock.can_advance(120))
+        @precondition(lambda self: any(not s.two_factor for s in self.accounts.values()) and run.can_move(120))
         @rule(data=st.data())
         def turn_two_factor_on(self, data):
             names = sorted(n for n, s in self.accounts.items() if not s.two_factor)
@@ -807,6 +855,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: any(s.enabled_here for s in self.accounts.values()))
         @rule(data=st.data(), right=st.booleans())
         def turn_two_factor_off(self, data, right):
+            right = right or not run.can_wait_out_throttles()  # a wrong code is a failed login
             names = sorted(n for n, s in self.accounts.items() if s.enabled_here and (right or s.failures < MOST_FAILURES))
             if not names:
                 return
@@ -834,7 +883,7 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
 
         @rule(seconds=st.sampled_from(CLOCK_MOVES))
         def move_the_clock(self, seconds):
-            if not clock.can_advance(seconds):
+            if not run.can_move(seconds):
                 return
             with self.step(f"the clock moves {seconds} s"):
                 clock.advance(seconds)
@@ -893,32 +942,84 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
 
         # -- the end of a sequence ----------------------------------------------------------------
 
+        def two_factor_off(self, state: AccountState) -> None:
+            """2FA off with a current code, through the account's reader session: no new login,
+            which a throttle met in the sequence may still refuse."""
+            session = self.user_session(state)  # first: a login afresh spends a TOTP step
+            code = registry.next_code(state.account, state.secret)
+            target.secret(code, "totp-code")
+            response = session.post("/auth/2fa/disable", json={"code": code})
+            if response.status_code != 204:
+                raise CleanupFailed(f"the target refused to turn 2FA off again for {state.name}: "
+                                    f"HTTP {response.status_code}")
+            registry.set(state.account, None)
+            state.two_factor, state.enabled_here, state.secret = False, False, None
+
         def teardown(self) -> None:
             """Leave the accounts as the sequence found them: 2FA off where it turned it on,
             its keys and projects deleted; and the failed logins it sent aged out of a login
             throttle's window (an hour covers any sane one; the next sequence waits out a 429
-            in any case)."""
+            in any case).
+            Each part is tried whatever became of the others; what failed is kept in
+            `run.cleanup` (every check of the run then ends in error, "cleanup failed"),
+            not raised: hypothesis would take it for a failing sequence and replay it."""
             try:
-                if any(s.failures for s in self.accounts.values()) and clock.can_advance(3600):
+                if any(s.failures for s in self.accounts.values()) and run.can_wait_out_throttles():
                     with self.step("the clock moves 3600 s (failed logins age out)"):
                         clock.advance(3600)
+                    self.sync_clock()  # the readers' tokens have expired: a 2FA off below logs in afresh
                 for state in self.accounts.values():
                     if state.enabled_here:
                         with self.step(f"{state.name} turns 2FA off again (the sequence's end)"):
-                            disable_two_factor(registry, state.account, state.secret, cleanup=True)
+                            self.cleaned(lambda state=state: self.two_factor_off(state))
                 with self.step("delete the sequence's keys and projects"):
                     problems = self.resources.cleanup()
                 if problems:
-                    from bsk_conformance.harness.api import CleanupFailed
-
-                    raise CleanupFailed("the model-based run could not delete what it created: " + "; ".join(problems))
+                    run.cleanup.append("could not delete what it created: " + "; ".join(problems))
             finally:
                 self.collecting.__exit__(None, None, None)
+
+        def cleaned(self, undo) -> None:
+            try:
+                undo()
+            except (CleanupFailed, PreconditionFailed, Halted, httpx.HTTPError) as exc:
+                run.cleanup.append(str(exc))
 
     return ContractModel
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def member(family: list[NearMiss], which: int | str) -> NearMiss:
+    """A member of a near-miss family: by a drawn index (modulo its size), or, in the opening
+    tour, by the transformation's name (fixtures/attack-vectors/near-misses.json)."""
+    if isinstance(which, str):
+        named = [miss for miss in family if miss.label == which]
+        if not named:
+            raise LookupError(f"the opening tour takes the near-miss {which!r}, which this value has not")
+        return named[0]
+    return family[which % len(family)]
+
+
+def must(family: list[NearMiss]) -> list[NearMiss]:
+    """The members the contract fixes the answer to (a SHOULD member is for BSK-NEAR-003's own check)."""
+    return [miss for miss in family if miss.level == "MUST"]
+
+
+def in_headers(family: list[NearMiss]) -> list[NearMiss]:
+    """The MUST members a header can carry as they are (never leading or trailing whitespace)."""
+    return [miss for miss in must(family) if miss.in_headers]
+
+
+def _bearer_requirement(genuine: str, sent: str) -> str:
+    """The requirement a near-miss bearer token's refusal enforces: BSK-JWT-005 when the header
+    or claims changed under the genuine signature, else BSK-JWT-004 (the signature altered,
+    or no longer a JWT at all)."""
+    ours, theirs = genuine.split("."), sent.split(".")
+    if len(ours) == len(theirs) == 3 and ours[2] == theirs[2] and ours[:2] != theirs[:2]:
+        return "BSK-JWT-005"
+    return "BSK-JWT-004"
 
 
 def _name(state: AccountState) -> str:

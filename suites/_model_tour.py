@@ -14,7 +14,7 @@ chapter only; the other chapters still run.
 
 Chapters that need the target's clock moved (2FA codes from unused steps,
 expiry, a rate-limit window) run where the target allows it
-(`clock.can_advance`); elsewhere their requirements stay not verified, as
+(`ModelRun.can_move`: moved, never slept); elsewhere their requirements stay not verified, as
 their fixed checks are.
 """
 
@@ -50,16 +50,17 @@ def tokens(m: Machine, clock: Any) -> None:
     (rotated,) = m.place("sessions", m.refresh(a))  # BSK-TOK-007
     m.me_with_a_bearer_token(rotated)  # BSK-REF-010
     m.refresh(a)  # the rotated token again: BSK-REF-001
-    m.refresh_with_a_near_miss(b, 0)  # BSK-REF-009
+    m.refresh_with_a_near_miss(b, "truncated-by-one")  # BSK-REF-009
     m.refresh_with_an_access_token(b)  # BSK-REF-007
     m.me_with_a_refresh_token(b)  # BSK-REF-006
-    m.me_with_a_near_miss_bearer(b, 0)  # a changed signature: BSK-JWT-004
-    m.me_with_a_near_miss_bearer(b, 1)  # changed claims: BSK-JWT-005
+    m.me_with_a_near_miss_bearer(b, "signature-of-other-account")  # an altered signature: BSK-JWT-004
+    m.me_with_a_near_miss_bearer(b, "payload-of-other-account")  # claims changed under it: BSK-JWT-005
     m.log_out(b)  # BSK-REF-005
     m.refresh(b)  # after the logout: BSK-REF-005
     m.place("sessions", m.log_in(bob()))  # BSK-TOK-001
-    m.log_in_with_a_near_miss_password(alice(), 0)  # BSK-EP-009
-    if clock.can_advance(960):
+    if m.model_run.can_wait_out_throttles():  # a failed login: only where a throttle can be waited out
+        m.log_in_with_a_near_miss_password(alice(), "truncated-by-one")  # BSK-EP-009
+    if m.model_run.can_move(960):
         m.move_the_clock(960)  # past 900 s and any ticking clock's tolerance
         m.me_with_a_bearer_token(a)  # expired: BSK-TOK-004
 
@@ -73,7 +74,8 @@ def keys(m: Machine, clock: Any) -> None:
     (short,) = m.place("keys", m.new_key(m.live_session(alice()), (), 1, 90))
     for case in ("an unknown scope", "rateLimit 0", "rateLimit 10001", "an expiresAt in the past"):
         m.create_an_invalid_key(alice(), case)  # BSK-KEY-015/016/017
-    m.use_a_near_miss_key(read_only, 0)  # BSK-KEY-010
+    m.use_a_near_miss_key(read_only, "truncated-by-one")  # BSK-KEY-010
+    m.use_a_near_miss_key(read_only, "other-environment-prefix")  # BSK-KEY-009 (every key has a prefix, §2)
     m.read_a_key(alice(), read_only)  # BSK-KEY-002
     m.read_a_key(bob(), read_only)  # BSK-SCP-011
     m.use_a_key(read_only, "GET /me", alice())  # BSK-KEY-022, BSK-RL-004
@@ -86,7 +88,7 @@ def keys(m: Machine, clock: Any) -> None:
     m.use_a_key(other, "GET /me", bob())  # still works
     m.delete_a_key(bob(), other)  # BSK-KEY-013
     m.use_a_key(other, "GET /me", bob())  # deleted: 401 at once
-    if clock.can_advance(185):
+    if m.model_run.can_move(185):
         m.move_the_clock(65)  # past the window and any ticking clock's tolerance
         m.use_a_key(read_only, "GET /me", alice())  # the window moved on: BSK-RL-008
         m.move_the_clock(120)
@@ -120,14 +122,16 @@ def projects(m: Machine, clock: Any) -> None:
 
 def two_factor(m: Machine, clock: Any) -> None:
     """2FA turned on, a login with a current code and one without, a wrong code to disable
-    it, off again (two failures: under any login throttle the run allows for)."""
-    if not clock.can_advance(120):
+    it, off again (two failures: under any login throttle the run allows for, and sent only
+    where a throttle can be waited out on the target's clock)."""
+    if not m.model_run.can_move(120):
         return
     opened(m)
     m.turn_two_factor_on(alice())  # BSK-TFA-005
     m.place("sessions", m.log_in(alice()))  # BSK-TFA-003
-    m.log_in_without_the_right_code(alice(), "no code")  # BSK-TFA-001
-    m.turn_two_factor_off(alice(), False)  # BSK-TFA-010
+    if m.model_run.can_wait_out_throttles():
+        m.log_in_without_the_right_code(alice(), "no code")  # BSK-TFA-001
+        m.turn_two_factor_off(alice(), False)  # BSK-TFA-010
     m.turn_two_factor_off(alice(), True)  # BSK-TFA-006
 
 

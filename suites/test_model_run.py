@@ -35,19 +35,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from bsk_conformance.harness.api import fail, not_verified, requirement
+from bsk_conformance.harness.api import TOTP_STEP, CleanupFailed, fail, not_verified, requirement
 
-from ._model_machine import ModelRun, run_model
+from ._model_machine import BY_FAILED_LOGINS, ModelRun, run_model
 
 # The model also predicts answers for these, but only drawn sequences come to them, and not in
 # every run (hypothesis enables a random subset of the rules per sequence); the opening tour
 # (suites/_model_tour.py) leaves them out: a wrong login code and a replayed one would be the
-# third and fourth failed logins of a chapter (MOST_FAILURES), the other environment's prefix
-# has no fixed place in the near-miss family, and a bearer token at its expiry boundary is the
-# clock's tolerance, not a fixed step. A check of theirs would leave the requirement not
-# verified in a conformant run whenever the draw missed it, so they have none.
+# third and fourth failed logins of a chapter (MOST_FAILURES), and a bearer token at its expiry
+# boundary is the clock's tolerance, not a fixed step. A check of theirs would leave the
+# requirement not verified in a conformant run whenever the draw missed it, so they have none.
 NOT_YET_JUDGED = (
-    "BSK-KEY-009",
     "BSK-TFA-002",
     "BSK-TFA-004",
     "BSK-WIRE-004",
@@ -74,7 +72,11 @@ def model_run(request: pytest.FixtureRequest, target, clock, two_factor_registry
 
 
 def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
-    """Fail with the shortest diverging sequence; not verified when the run never judged `rid`."""
+    """Fail with the shortest diverging sequence; not verified when the run never judged `rid`;
+    in error when the run could not leave the accounts as it found them."""
+    if run.cleanup:
+        raise CleanupFailed("the model-based run did not leave the accounts as it found them: "
+                            + "; ".join(run.cleanup))
     found = run.found.get(rid)
     if found is not None:
         target.evidence.attach(found.exchanges)
@@ -83,9 +85,15 @@ def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
         fail(found.expected, found.observed,
              f"{run.summary()}; {found.sequence}, {len(found.steps)} steps: {cut}"
              + " | ".join(steps))
+    if not run.judged[rid] and rid in BY_FAILED_LOGINS and not run.can_wait_out_throttles():
+        not_verified(f"{run.summary()} sends no failed logins: a login throttle they may meet could not be "
+                     f"waited out, as the target's clock cannot be moved a day ahead (--clock {run.clock.name})")
     if not run.judged[rid]:
         ended = f"; the run ended early: {run.ended}" if run.ended else ""
-        not_verified(f"{run.summary()} never came to an operation this requirement judges{ended}; "
+        still = "" if run.can_move(TOTP_STEP) else (
+            f"; the operations that move the target's time were left out (--clock {run.clock.name}: it is moved "
+            "by this run, never slept)")
+        not_verified(f"{run.summary()} never came to an operation this requirement judges{ended}{still}; "
                      "a larger --model-examples or --model-steps gives it more")
 
 
@@ -140,6 +148,10 @@ def test_model_run_creating_a_key_answers_it_as_sent(model_run, target):
 @requirement("BSK-KEY-003")
 def test_model_run_listed_keys_show_their_metadata_without_the_key(model_run, target):
     judged_by_the_model(model_run, "BSK-KEY-003", target)
+
+@requirement("BSK-KEY-009")
+def test_model_run_a_key_with_the_other_environments_prefix_is_refused(model_run, target):
+    judged_by_the_model(model_run, "BSK-KEY-009", target)
 
 @requirement("BSK-KEY-010")
 def test_model_run_near_miss_keys_are_refused(model_run, target):

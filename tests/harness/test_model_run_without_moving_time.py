@@ -1,0 +1,56 @@
+"""The model-based run where the target's time cannot be moved: it waits out a
+login throttle only by moving the target's clock, never by sleeping, so with
+--clock off, and with --clock real even under a budget of a day, it sends no
+failed logins (a throttle they met could not be waited out) and leaves out the
+operations that move time. Their requirements are not verified, with the reason,
+never passed; nothing is in error (the accounts were left as found); and the run
+ends in seconds, not after an hour's Retry-After or a 900 s token life slept.
+
+Real harness runs of the model's checks alone (`-m model_run`) against the
+in-process reference server."""
+
+from __future__ import annotations
+
+import pytest
+
+from bsk_conformance.suites._model_machine import BY_FAILED_LOGINS
+
+# what only a moved clock reaches: access-token and key expiry, a new rate-limit window, 2FA codes
+BY_MOVING_TIME = ("BSK-TOK-004", "BSK-KEY-014", "BSK-RL-008", "BSK-TFA-003", "BSK-TFA-005", "BSK-TFA-006")
+CLOCKS = {
+    "off": ("--clock", "off"),
+    # a budget that would allow a day of sleeping: the model run must not take it
+    "real with a day's budget": ("--clock", "real", "--real-time-budget", "90000"),
+}
+
+
+def _model_checks(run) -> dict[str, list[dict]]:
+    """The model run's checks by requirement id."""
+    checks: dict[str, list[dict]] = {}
+    for requirement in run.result["requirements"]:
+        for check in requirement["checks"]:
+            if "test_model_run.py" in check["nodeid"]:
+                checks.setdefault(requirement["id"], []).append(check)
+    return checks
+
+
+@pytest.mark.parametrize("clock", sorted(CLOCKS))
+def test_without_moving_time_the_model_run_judges_no_failed_login_and_sleeps_never(run_harness, clock):
+    # timeout: the run takes seconds; sleeping out a throttle's hour would end it in a TimeoutExpired
+    run = run_harness("-m", "model_run", *CLOCKS[clock], timeout=300)
+    checks = _model_checks(run)
+    assert checks, run.output[-3000:]
+    outcomes = {check["outcome"] for rid_checks in checks.values() for check in rid_checks}
+    assert outcomes <= {"passed", "not_verified"}, run.output[-3000:]
+    for rid in BY_FAILED_LOGINS:
+        (check,) = checks[rid]
+        assert check["outcome"] == "not_verified", (rid, check)
+        assert "sends no failed logins" in check["message"], (rid, check["message"])
+    for rid in BY_MOVING_TIME:
+        (check,) = checks[rid]
+        assert check["outcome"] == "not_verified", (rid, check)
+        assert "never slept" in check["message"], (rid, check["message"])
+    # the rest of the run was judged: most of its requirements passed
+    passed = [rid for rid, rid_checks in checks.items() if all(c["outcome"] == "passed" for c in rid_checks)]
+    assert len(passed) >= 40, passed
+    assert run.result["durationSeconds"] < 120, run.result["durationSeconds"]
