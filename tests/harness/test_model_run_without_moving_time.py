@@ -11,9 +11,12 @@ in-process reference server."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from bsk_conformance.suites._model_machine import BY_FAILED_LOGINS
+from bsk_conformance.harness.clock import OffClockStrategy, RealClockStrategy
+from bsk_conformance.suites._lockout import LONGEST_LOCK, Lockouts
+from bsk_conformance.suites._model_machine import BY_FAILED_LOGINS, ModelRun
 
 # what only a moved clock reaches: access-token and key expiry, a new rate-limit window, 2FA codes
 BY_MOVING_TIME = ("BSK-TOK-004", "BSK-KEY-014", "BSK-RL-008", "BSK-TFA-003", "BSK-TFA-005", "BSK-TFA-006")
@@ -54,3 +57,62 @@ def test_without_moving_time_the_model_run_judges_no_failed_login_and_sleeps_nev
     passed = [rid for rid, rid_checks in checks.items() if all(c["outcome"] == "passed" for c in rid_checks)]
     assert len(passed) >= 40, passed
     assert run.result["durationSeconds"] < 120, run.result["durationSeconds"]
+
+
+# -- the decision itself, on the clock strategies the harness has ---------------------------
+
+
+class _Moved:
+    """A target clock that records its moves (the control clock's answers, without a target)."""
+
+    name = "control"
+    tolerance = 1.0
+
+    def __init__(self) -> None:
+        self.moves: list[float] = []
+
+    def can_advance(self, seconds: float) -> bool:
+        return True
+
+    def advance(self, seconds: float) -> None:
+        self.moves.append(seconds)
+
+
+def _run_on(clock) -> ModelRun:
+    run = ModelRun(target=None, clock=clock, registry=None, accounts=(None, None), examples=0, steps=0)
+    run.lockouts = Lockouts(None, clock, None)
+    return run
+
+
+def _throttled(retry_after: str) -> httpx.Response:
+    return httpx.Response(429, headers={"Retry-After": retry_after})
+
+
+def test_a_throttle_is_waited_out_by_moving_the_target_clock_within_a_day():
+    clock = _Moved()
+    run = _run_on(clock)
+    assert run.can_wait_out_throttles()
+    assert run.wait_out(_throttled("3600"))
+    assert clock.moves == [3600 + clock.tolerance + 1]
+
+
+def test_a_throttle_longer_than_a_day_is_not_waited_out_and_the_clock_stays():
+    clock = _Moved()
+    run = _run_on(clock)
+    assert not run.wait_out(_throttled(str(LONGEST_LOCK + 1)))
+    assert clock.moves == []
+
+
+def test_the_real_clock_never_waits_out_a_throttle_whatever_its_budget():
+    def sleep(seconds: float) -> None:
+        raise AssertionError(f"the model run slept {seconds} s")
+
+    run = _run_on(RealClockStrategy(budget=10 * LONGEST_LOCK, sleep=sleep))
+    assert not run.can_wait_out_throttles()
+    assert not run.can_move(1)
+    assert not run.wait_out(_throttled("60"))
+
+
+def test_a_clock_that_cannot_move_sends_no_failed_logins():
+    run = _run_on(OffClockStrategy())
+    assert not run.can_wait_out_throttles() and not run.wait_out(_throttled("60"))
