@@ -86,6 +86,10 @@ def render(
         "vendor runs it). A faulty variant runs the suites of the areas it can affect (all, when marked full);",
         "a latitude variant runs every suite unless its areas are named.",
         "",
+        "What the model-based run catches on its own (the fixed checks switched off) is in",
+        "[model-run-alone.md](model-run-alone.md): `python -m tests.faulty.matrix --model-only --write",
+        "docs/model-run-alone.md` (or `--model-alone`, which appends that section here).",
+        "",
         "| leg | faulty variants detected | precision: flags inside declared radius | latitude variants conformant "
         "| harness runs | wall time |",
         "|---|---|---|---|---|---|",
