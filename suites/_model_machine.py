@@ -212,7 +212,8 @@ def run_model(run: ModelRun) -> None:
     except httpx.HTTPError as exc:
         run.ended = f"the target failed an exchange: {type(exc).__name__}: {exc}"
     except HypothesisException as exc:  # a replay that did not repeat: the target's answers changed
-        run.ended = f"hypothesis stopped: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        # (a halt replayed while shrinking ends at the sequence's start: the halt is the reason)
+        run.ended = run.halted or f"hypothesis stopped: {type(exc).__name__}: {str(exc).splitlines()[0]}"
     finally:
         run.cleanup.extend(lockouts.release())
 

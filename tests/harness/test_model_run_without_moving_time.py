@@ -11,6 +11,8 @@ in-process reference server."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
@@ -116,3 +118,27 @@ def test_the_real_clock_never_waits_out_a_throttle_whatever_its_budget():
 def test_a_clock_that_cannot_move_sends_no_failed_logins():
     run = _run_on(OffClockStrategy())
     assert not run.can_wait_out_throttles() and not run.wait_out(_throttled("60"))
+
+
+# -- a throttle no clock move may wait out -------------------------------------------------
+
+
+def locks_for_two_days(settings, clock):
+    """The reference server, but one failed login locks the account for two days: longer
+    than the day the harness moves the clock to wait out a lock (suites/_lockout.py)."""
+    from bsk_conformance.reference_server import create_app
+
+    return create_app(dataclasses.replace(settings, login_throttle_threshold=1, login_throttle_window=172_800.0),
+                      clock=clock)
+
+
+def test_a_lock_the_clock_may_not_wait_out_halts_the_run_and_nothing_passes(run_harness):
+    run = run_harness("-m", "model_run", "--reference-factory",
+                      "tests.harness.test_model_run_without_moving_time:locks_for_two_days", timeout=300)
+    checks = [check for rid_checks in _model_checks(run).values() for check in rid_checks]
+    assert checks, run.output[-3000:]
+    # the account stays locked for two days: the run says it could not leave it as found, on every check
+    assert {check["outcome"] for check in checks} == {"error"}, run.output[-3000:]
+    assert all("still throttled" in check["message"] for check in checks), checks[0]["message"]
+    assert run.result["durationSeconds"] < 120, run.result["durationSeconds"]
+    assert run.exit_code == 2, run.output[-3000:]
