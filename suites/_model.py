@@ -165,6 +165,9 @@ class Prediction:
     absent: tuple[str, ...] = ()  # body fields that must not be there
     headers: dict[str, str] = field(default_factory=dict)  # header (lower case) -> substring it must hold
     exact_headers: dict[str, str] = field(default_factory=dict)  # header (lower case) -> its whole value
+    # a 401's challenge: 'realm="bsk"', or "invalid_token" for a rejected token; judged as the wire
+    # requirements that fix it (BSK-WIRE-002, BSK-WIRE-004), not as the rule's (ContractModel.judge)
+    challenge: str | None = None
 
     def problems(self, status: int, body: Any, headers: Any) -> list[str]:
         """How the answer differs from the prediction (empty: it does not)."""
@@ -221,13 +224,14 @@ def _shown(value: Any) -> str:
 
 def error(requirement: str, status: int, code: str | None = None, *, bearer: bool = False,
           invalid_token: bool = False) -> Prediction:
-    """An error answer: the §2 body, and for a 401 to a bearer-protected request its challenge."""
-    headers = {}
+    """An error answer: its status and error code, the rule's; for a 401 to a bearer-protected
+    request, its challenge. The §2 body's shape is BSK-WIRE-001's and the challenge the wire
+    requirements', judged with every error answer (ContractModel.judge): a target that leaves out a
+    message or a challenge breaks those, not the rule whose refusal carried them."""
+    challenge = None
     if status == 401 and bearer:
-        headers["www-authenticate"] = 'realm="bsk"'
-        if invalid_token:
-            headers["www-authenticate"] = "invalid_token"
-    return Prediction(requirement, (status,), code, present=("error", "message"), headers=headers)
+        challenge = "invalid_token" if invalid_token else 'realm="bsk"'
+    return Prediction(requirement, (status,), code, challenge=challenge)
 
 
 def token_pair(requirement: str, *, refreshed: bool = False) -> Prediction:

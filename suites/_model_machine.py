@@ -318,12 +318,19 @@ def machine_for(run: ModelRun) -> type[RuleBasedStateMachine]:
                 run.judged[prediction.requirement] += 1
                 if problems:
                     self.diverge(prediction.requirement, prediction, "; ".join(problems))
-            if response.status_code >= 400:
-                shape = error("BSK-WIRE-001", response.status_code)
-                run.judged["BSK-WIRE-001"] += 1
+            wire = []
+            if response.status_code >= 400:  # §2's error body
+                wire.append(Prediction("BSK-WIRE-001", (response.status_code,), present=("error", "message")))
+            challenges = {p.challenge for p in predictions if p.challenge} if response.status_code == 401 else set()
+            if challenges:  # a 401 to a bearer-protected request: the Bearer challenge, and invalid_token
+                wire.append(Prediction("BSK-WIRE-002", (401,), headers={"www-authenticate": 'realm="bsk"'}))
+            if "invalid_token" in challenges:
+                wire.append(Prediction("BSK-WIRE-004", (401,), headers={"www-authenticate": "invalid_token"}))
+            for shape in wire:
+                run.judged[shape.requirement] += 1
                 problems = shape.problems(response.status_code, body, response.headers)
                 if problems:
-                    self.diverge("BSK-WIRE-001", shape, "; ".join(problems))
+                    self.diverge(shape.requirement, shape, "; ".join(problems))
 
         def diverge(self, requirement: str, prediction: Prediction | None, observed: str) -> None:
             expected = _expected(prediction) if prediction is not None else "what the model holds"

@@ -42,13 +42,11 @@ from ._model_machine import BY_FAILED_LOGINS, ModelRun, run_model
 # The model also predicts answers for these, but only drawn sequences come to them, and not in
 # every run (hypothesis enables a random subset of the rules per sequence); the opening tour
 # (suites/_model_tour.py) leaves them out: a wrong login code and a replayed one would be the
-# third and fourth failed logins of a chapter (MOST_FAILURES), and a bearer token at its expiry
-# boundary is the clock's tolerance, not a fixed step. A check of theirs would leave the
+# third and fourth failed logins of a chapter (MOST_FAILURES). A check of theirs would leave the
 # requirement not verified in a conformant run whenever the draw missed it, so they have none.
 NOT_YET_JUDGED = (
     "BSK-TFA-002",
     "BSK-TFA-004",
-    "BSK-WIRE-004",
 )
 
 pytestmark = [pytest.mark.model_run, pytest.mark.disturbs_like("BSK-MODEL-001")]
@@ -148,6 +146,14 @@ def test_model_run_creating_a_key_answers_it_as_sent(model_run, target):
 @requirement("BSK-KEY-003")
 def test_model_run_listed_keys_show_their_metadata_without_the_key(model_run, target):
     judged_by_the_model(model_run, "BSK-KEY-003", target)
+
+@requirement("BSK-WIRE-002")
+def test_model_run_every_401_to_a_bearer_protected_request_has_the_bearer_challenge(model_run, target):
+    judged_by_the_model(model_run, "BSK-WIRE-002", target)
+
+@requirement("BSK-WIRE-004")
+def test_model_run_a_401_to_a_rejected_token_says_invalid_token(model_run, target):
+    judged_by_the_model(model_run, "BSK-WIRE-004", target)
 
 @requirement("BSK-KEY-009")
 def test_model_run_a_key_with_the_other_environments_prefix_is_refused(model_run, target):
