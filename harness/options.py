@@ -142,6 +142,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("--fuzz-examples", "schema-fuzzing examples per operation (default 10)", metavar="N", type=int, default=10),
     Option(
+        "--model-examples",
+        "drawn sequences of operations the model-based run tries after its opening tour (default 10)",
+        metavar="N",
+        type=int,
+        default=10,
+    ),
+    Option("--model-steps", "operations per sequence of the model-based run (default 20)", metavar="N", type=int,
+           default=20),
+    Option(
         "--reference-factory",
         "build the in-process server with this app factory (settings, clock) -> ASGI app",
         metavar="MODULE:CALLABLE",
@@ -213,6 +222,8 @@ def check_options(options: RunOptions, catalogue: Catalogue) -> None:
         usage_error("--unresponsive-after must be zero (never) or more")
     if options.fuzz_examples < 1:
         usage_error("--fuzz-examples must be at least 1")
+    if options.model_examples < 1 or options.model_steps < 1:
+        usage_error("--model-examples and --model-steps must be at least 1")
     if options.target_profile and not options.target:
         usage_error(
             "--target-profile needs --target (without --target the bundled server and its own profile are used)"

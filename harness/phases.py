@@ -59,6 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except DisturbanceError as exc:
         pytest.exit(f"bsk-conformance: {exc}", returncode=EXIT_USAGE)
     _violations.clear()
+    config.addinivalue_line(
+        "markers",
+        "disturbs_like(ID): the check may do what requirement ID declares in fixtures/disturbances.toml "
+        "(a check of another requirement that shares that requirement's run: the model-based run)",
+    )
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_PhaseHooks(config), "bsk-conformance-phases")
 
@@ -72,13 +77,22 @@ def share_dir(config: pytest.Config) -> Path | None:
     return None
 
 
+def declared_for(item: pytest.Item, rid: str, declared: dict[str, frozenset[str]]) -> frozenset[str]:
+    """What the check may disturb: its requirement's declaration, and that of
+    the requirement named by its `disturbs_like` marker (the checks of one
+    shared run, each of its own requirement, that any of them may start)."""
+    kinds = declared.get(rid, frozenset())
+    like = item.get_closest_marker("disturbs_like")
+    return kinds | declared.get(like.args[0], frozenset()) if like is not None else kinds
+
+
 def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]], real_clock: bool = False) -> str:
     if item.get_closest_marker("runs_last") is not None:
         return LAST
     marker = item.get_closest_marker("requirement")
     if marker is None:
         return PARALLEL  # not a conformance check (the project's own tests)
-    kinds = declared.get(marker.args[0])
+    kinds = declared_for(item, marker.args[0], declared)
     # On a real clock (--clock real) moving time is waiting, and real time
     # passes for every check alike: a wait disturbs nobody. Checks whose only
     # disturbance is the clock then run in the parallel phase, and their waits
@@ -120,7 +134,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         return (yield)
     rid = marker.args[0]
     item.stash[_sent_key] = state.evidence.sent
-    with GUARD.running(check_name(item), rid, item.config.stash[declared_key].get(rid, frozenset())):
+    with GUARD.running(check_name(item), rid, declared_for(item, rid, item.config.stash[declared_key])):
         return (yield)
 
 

@@ -173,6 +173,11 @@ def needs_own_login(item: pytest.Item) -> bool:
     """Whether a check keeps a login of its own (see the module's docstring)."""
     if OWN_LOGIN_FIXTURES.intersection(getattr(item, "fixturenames", ())):
         return True
-    marker = item.get_closest_marker("requirement")
     declared = item.config.stash.get(declared_key, {})
-    return marker is not None and bool(declared.get(marker.args[0]))
+    # its requirement's declaration, or that of the one its `disturbs_like` names
+    # (harness/phases.py reads both the same way)
+    for name in ("requirement", "disturbs_like"):
+        marker = item.get_closest_marker(name)
+        if marker is not None and declared.get(marker.args[0]):
+            return True
+    return False

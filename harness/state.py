@@ -42,6 +42,8 @@ class RunOptions:
     max_response_bytes: int
     unresponsive_after: int
     fuzz_examples: int
+    model_examples: int
+    model_steps: int
     reference_factory: str | None
     proxy: str | None
     ca_bundle: str | None

@@ -5,6 +5,11 @@ came out conformant; with detection, precision and time figures. `--write
 PATH` also writes it as Markdown.
 
     python -m tests.faulty.matrix --write docs/detection-matrix.md
+
+`--model-only` runs each faulty variant with only the model-based run's
+checks and prints the section "What the model run catches alone"
+(tests/faulty/model_alone.py) instead; `--model-alone` adds that section to
+the whole matrix.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.faulty import model_alone
 from tests.faulty.judgement import Outcome, Subject, catalogue, shown_in
 from tests.faulty.latitude import Latitude
 from tests.faulty.registry import all_variants, latitude_variants, not_mutation_tested
@@ -28,13 +34,15 @@ HONEST = "(honest reference server)"
 
 
 def measure(
-    task: tuple[Subject, str], results: Path | None = None, reuse: bool = False, harness_jobs: int = 1
+    task: tuple[Subject, str], results: Path | None = None, reuse: bool = False, harness_jobs: int = 1,
+    model_only: bool = False,
 ) -> Outcome:
     """Run the harness for one subject in one leg; with `results`, keep the run
     there (and with `reuse`, take a kept run instead of running again). With
-    `harness_jobs` above 1 the harness itself runs under xdist (`-n`)."""
+    `harness_jobs` above 1 the harness itself runs under xdist (`-n`); with
+    `model_only`, only the model-based run's checks run."""
     subject, leg = task
-    name = subject.name if subject is not None else "honest"
+    name = (subject.name if subject is not None else "honest") + ("-model" if model_only else "")
     parallel = ("-n", str(harness_jobs)) if harness_jobs > 1 else ()
     kept_name = f"{name}-n{harness_jobs}.json" if parallel else f"{name}.json"
     kept = results / leg / kept_name if results is not None else None
@@ -42,7 +50,7 @@ def measure(
         data = json.loads(kept.read_text(encoding="utf-8"))
         return Outcome(subject, leg, Run(data["exit_code"], data["result"], data["output"]), data["seconds"])
     started = time.perf_counter()
-    run = run_harness(subject, *parallel, leg=leg)
+    run = run_harness(subject, *parallel, leg=leg, model_only=model_only)
     outcome = Outcome(subject, leg, run, time.perf_counter() - started)
     if kept is not None:
         kept.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +85,10 @@ def render(
         "port with a test clock behind `/_test/clock`; the harness gets `--target URL --target-profile`, as a",
         "vendor runs it). A faulty variant runs the suites of the areas it can affect (all, when marked full);",
         "a latitude variant runs every suite unless its areas are named.",
+        "",
+        "What the model-based run catches on its own (the fixed checks switched off) is in",
+        "[model-run-alone.md](model-run-alone.md): `python -m tests.faulty.matrix --model-only --write",
+        "docs/model-run-alone.md` (or `--model-alone`, which appends that section here).",
         "",
         "| leg | faulty variants detected | precision: flags inside declared radius | latitude variants conformant "
         "| harness runs | wall time |",
@@ -241,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --harness-jobs: also run each serially and compare every requirement's status")
     parser.add_argument("--disturbing", action="store_true",
                         help="only the variants that trip a requirement declared in fixtures/disturbances.toml")
+    parser.add_argument("--model-only", action="store_true",
+                        help="run each faulty variant with only the model-based run's checks and print the section "
+                             "'What the model run catches alone' (with --write: write it alone)")
+    parser.add_argument("--model-alone", action="store_true",
+                        help="also run each faulty variant with only the model's checks and add that section")
     args = parser.parse_args(argv)
     if args.against_serial and args.harness_jobs < 2:
         parser.error("--against-serial needs --harness-jobs 2 or more")
@@ -271,6 +288,16 @@ def main(argv: list[str] | None = None) -> int:
     run_one = functools.partial(measure, results=args.results, reuse=args.reuse, harness_jobs=args.harness_jobs)
     if args.against_serial:
         return _against_serial(tasks, args, jobs)
+    alone: list[Outcome] = []
+    if args.model_only or args.model_alone:
+        alone = _model_alone([(s, leg) for s, leg in tasks if not isinstance(s, Latitude)], args, jobs)
+    if args.model_only:
+        section = model_alone.render(alone, legs)
+        print(section)
+        if args.write:
+            args.write.write_text(section, encoding="utf-8")
+            print(f"written to {args.write}", file=sys.stderr)
+        return 0 if not any(model_alone.problems(o) for o in alone) else 1
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for done, outcome in enumerate(pool.map(run_one, tasks), start=1):
             outcomes.append(outcome)
@@ -279,11 +306,27 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr, flush=True)
     total = time.perf_counter() - started
     markdown = render(subjects, outcomes, legs, jobs, None if args.kept_only else total)
+    if alone:
+        markdown += "\n" + model_alone.render(alone, legs)
     print(markdown)
     if args.write:
         args.write.write_text(markdown, encoding="utf-8")
         print(f"written to {args.write}", file=sys.stderr)
-    return 0 if all(o.ok for o in outcomes) else 1
+    return 0 if all(o.ok for o in outcomes) and not any(model_alone.problems(o) for o in alone) else 1
+
+
+def _model_alone(tasks: list[tuple[Subject, str]], args: argparse.Namespace, jobs: int) -> list[Outcome]:
+    """Each task with only the model-based run's checks; one progress line each."""
+    run_one = functools.partial(measure, results=args.results, reuse=args.reuse, model_only=True)
+    outcomes = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for done, outcome in enumerate(pool.map(run_one, tasks), start=1):
+            outcomes.append(outcome)
+            wrong = model_alone.problems(outcome)
+            print(f"[model alone {done}/{len(tasks)}] {outcome.leg} {outcome.name}: caught "
+                  f"{', '.join(sorted(model_alone.caught(outcome))) or '-'}"
+                  f"{'; ' + '; '.join(wrong) if wrong else ''} ({outcome.seconds:.1f} s)", file=sys.stderr, flush=True)
+    return outcomes
 
 
 if __name__ == "__main__":

@@ -44,12 +44,31 @@ def areas_for(variant: Variant | Latitude) -> list[str]:
 
 
 LEGS = ("in-process", "remote")
+MODEL_RUN = "model_run"  # the marker of the model-based run's checks (suites/test_model_run.py)
+
+
+def markers_for(variant: Variant | Latitude, *, model_only: bool = False) -> str | None:
+    """The -m expression of a variant's run. A faulty variant's leaves the model-based run out
+    unless it asks (its checks judge many areas' requirements: the declared radius is the fixed
+    checks'); a latitude variant's keeps it, since the model must allow every latitude too.
+    `model_only`: the model-based run's checks alone, whatever the variant's areas."""
+    if model_only:
+        return MODEL_RUN
+    areas = None if variant.full else " or ".join(areas_for(variant))
+    if isinstance(variant, Latitude) or variant.model_run:
+        return areas
+    return f"({areas}) and not {MODEL_RUN}" if areas else f"not {MODEL_RUN}"
 
 
 def run_harness(
-    variant: Variant | Latitude | None = None, *extra: str, timeout: float = 600, leg: str = "in-process"
+    variant: Variant | Latitude | None = None,
+    *extra: str,
+    timeout: float = 600,
+    leg: str = "in-process",
+    model_only: bool = False,
 ) -> Run:
-    """Run the suites against `variant` (None: the honest server) in `leg`."""
+    """Run the suites against `variant` (None: the honest server) in `leg`; `model_only`:
+    only the model-based run's checks (`-m model_run`)."""
     if leg not in LEGS:
         raise ValueError(f"leg must be one of {LEGS}, not {leg!r}")
     if leg == "remote":
@@ -57,13 +76,16 @@ def run_harness(
 
         try:
             with served(variant.factory if variant is not None else None) as url:
-                return _run(variant, ["--target", url, "--target-profile", str(PROFILE), *extra], timeout, remote=True)
+                return _run(variant, ["--target", url, "--target-profile", str(PROFILE), *extra], timeout,
+                            remote=True, model_only=model_only)
         except Exception as exc:  # a variant that cannot even be served is a row of the matrix, not its end
             return Run(-1, None, f"the remote run failed (serving or running): {type(exc).__name__}: {exc}")
-    return _run(variant, list(extra), timeout, remote=False)
+    return _run(variant, list(extra), timeout, remote=False, model_only=model_only)
 
 
-def _run(variant: Variant | Latitude | None, extra: list[str], timeout: float, *, remote: bool) -> Run:
+def _run(
+    variant: Variant | Latitude | None, extra: list[str], timeout: float, *, remote: bool, model_only: bool = False
+) -> Run:
     with tempfile.TemporaryDirectory(prefix="bsk-faulty-") as report_dir:
         command = [
             sys.executable,
@@ -77,11 +99,12 @@ def _run(variant: Variant | Latitude | None, extra: list[str], timeout: float, *
             report_dir,
             *extra,
         ]
-        if variant is not None:
-            if not remote:
-                command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
-            if not variant.full:
-                command += ["-m", " or ".join(areas_for(variant))]
+        if variant is not None and not remote:
+            command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
+        markers = markers_for(variant, model_only=model_only) if variant is not None else (
+            MODEL_RUN if model_only else None)
+        if markers:
+            command += ["-m", markers]
         completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
         report = Path(report_dir) / "conformance.json"
         result = json.loads(report.read_text()) if report.exists() else None

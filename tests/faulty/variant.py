@@ -29,6 +29,11 @@ class Variant:
     # requirements that may fail too, only against the variant served remotely
     # (where the harness knows nothing but HTTP), each with the reason
     remote_blast: dict[str, str] = field(default_factory=dict)
+    # also run the model-based run's checks (suites/test_model_run.py, marker model_run). They
+    # judge requirements of many areas from one run, so by default a variant's run leaves them
+    # out and its declared radius stays the fixed checks'; `python -m tests.faulty.matrix
+    # --model-only` runs them alone
+    model_run: bool = False
 
     def __post_init__(self) -> None:
         if not self.trips:

@@ -129,13 +129,13 @@ def test_the_shared_sessions_are_logged_out_at_the_end(world):
     GUARD.touch("clock", "a touch after close is nobody's business")  # the listener is gone: no error
 
 
-def _item(fixturenames: list[str], requirement: str | None, declared: dict[str, frozenset[str]]):
+def _item(fixturenames: list[str], requirement: str | None, declared: dict[str, frozenset[str]], like=None):
     config = SimpleNamespace(stash={declared_key: declared})
-    marker = SimpleNamespace(args=(requirement,)) if requirement else None
+    markers = {"requirement": requirement, "disturbs_like": like}
     return SimpleNamespace(
         fixturenames=fixturenames,
         config=config,
-        get_closest_marker=lambda name: marker if name == "requirement" else None,
+        get_closest_marker=lambda name: SimpleNamespace(args=(markers[name],)) if markers.get(name) else None,
     )
 
 
@@ -153,3 +153,8 @@ def _item(fixturenames: list[str], requirement: str | None, declared: dict[str, 
 def test_which_checks_keep_a_login_of_their_own(fixturenames, requirement, own):
     item = _item(fixturenames, requirement, {"BSK-X-002": frozenset({"login-throttle"})})
     assert needs_own_login(item) is own
+
+
+def test_a_check_that_may_start_a_disturbing_shared_run_keeps_its_own():
+    item = _item(["user"], "BSK-X-001", {"BSK-X-002": frozenset({"clock"})}, like="BSK-X-002")
+    assert needs_own_login(item) is True
