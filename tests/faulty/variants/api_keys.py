@@ -217,6 +217,16 @@ class RateLimitBelow10000(_KeyBodyFault):
         return data
 
 
+class KeyListHidesLiveKeysWithAnExpiry(ApiKeys):
+    """A filter meant to drop expired keys from the listing, written the wrong way round
+    (`expires_at IS NULL OR expires_at <= now`): a key that expires later is missing from
+    GET /api-keys while it still works, and an expired one is listed."""
+
+    def list(self, organization_id):
+        now = self.clock.now()
+        return [r for r in super().list(organization_id) if r.expires_at is None or r.expires_at <= now]
+
+
 # -- ErrorResponder ---------------------------------------------------------------
 
 
@@ -384,5 +394,13 @@ VARIANTS = [
         breaks="POST /api-keys: an API key calling it gets 403",
         trips=("BSK-KEY-023",),
         factory=swap("errors", lambda p: KeyOnUserEndpointIs401()),
+    ),
+    Variant(
+        name="key_list_hides_live_keys_with_an_expiry",
+        breaks="GET /api-keys: 200 {data: [key metadata…]}: every key the caller created and has not "
+               "deleted is listed",
+        trips=("BSK-MODEL-001",),
+        factory=_keys(KeyListHidesLiveKeysWithAnExpiry),
+        model_run=True,
     ),
 ]
