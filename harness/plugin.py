@@ -92,6 +92,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): ties a conformance check to a requirement of the catalogue")
+    # here, not in suites/conftest.py: tests/ import suites/test_model_run.py (its NOT_YET_JUDGED)
+    # where that conftest is not loaded, and its module-level mark would warn
+    config.addinivalue_line("markers", "model_run: a check judged by the model-based run (suites/test_model_run.py)")
     for level in ("must", "should", "may"):
         config.addinivalue_line("markers", f"{level}: checks of {level.upper()} requirements")
     try:

@@ -145,6 +145,9 @@ class ModelRun:
     toured: int = 0  # of the sequences, the opening tour's chapters
     operations: int = 0
     ended: str | None = None  # why the run ended early (a target problem), if it did
+    # the exchange the target failed, if that ended the run: a check whose rule the run never
+    # came to is in error with it ("target problem"), as a fixed check is, never not verified
+    transport: httpx.TransportError | None = None
     lockouts: Lockouts | None = None  # the accounts' login throttle, waited out on the target's clock
     halted: str | None = None  # why the run cannot go on (a throttle that cannot be waited out)
     cleanup: list[str] = field(default_factory=list)  # what the run could not undo
@@ -211,6 +214,8 @@ def run_model(run: ModelRun) -> None:
         run.ended = run.halted
     except httpx.HTTPError as exc:
         run.ended = f"the target failed an exchange: {type(exc).__name__}: {exc}"
+        if isinstance(exc, httpx.TransportError):
+            run.transport = exc
     except HypothesisException as exc:  # a replay that did not repeat: the target's answers changed
         # (a halt replayed while shrinking ends at the sequence's start: the halt is the reason)
         run.ended = run.halted or f"hypothesis stopped: {type(exc).__name__}: {str(exc).splitlines()[0]}"

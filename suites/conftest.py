@@ -31,7 +31,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "runs_first: a long check; under -n it starts the run, on one worker (harness/phases.py)"
     )
-    config.addinivalue_line("markers", "model_run: a check judged by the model-based run (suites/test_model_run.py)")
 
 
 @pytest.hookimpl(trylast=True)

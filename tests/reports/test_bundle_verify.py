@@ -358,9 +358,12 @@ def test_a_forgery_consistent_in_every_layer_is_caught_only_by_the_signature(
         def all_passed(result: dict[str, Any]) -> None:
             for requirement in result["requirements"]:
                 if requirement["status"] in ("failed", "warning"):
-                    requirement["status"] = "passed"
                     for check in requirement["checks"]:
                         check["outcome"] = "passed" if check["outcome"] == "failed" else check["outcome"]
+                    # as the harness would fold them (a check of the model run may be not verified)
+                    requirement["status"] = requirement_status(
+                        requirement["level"], [c["outcome"] for c in requirement["checks"]]
+                    )
             refold(result)
 
         edit_json(files, "conformance.json", all_passed)
