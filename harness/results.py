@@ -104,6 +104,10 @@ def fold_phase(nodeid: str, requirement: str, phases: list[dict], evidence: list
     }
 
 
+#: why a check of the index that has no record did not run, when the run was not interrupted
+LEFT_OUT_BY_SELECTION = "not run: left out by selection"
+
+
 def build_result(
     catalogue: Catalogue,
     checks: list[dict],
@@ -131,7 +135,7 @@ def build_result(
     for check in checks:
         by_requirement[check["requirement"]].append(check)
     not_run = (
-        f"not run: the run was {interruption['message']}" if interruption else "not run: left out by selection"
+        f"not run: the run was {interruption['message']}" if interruption else LEFT_OUT_BY_SELECTION
     )
     requirements = []
     for requirement in sorted(catalogue.active(), key=lambda r: (section_key(r.section), r.id)):
@@ -195,7 +199,7 @@ def _reason(status: str, checks: list[dict]) -> str | None:
     if status == "skipped":
         reasons = list(dict.fromkeys(c["message"] for c in checks if c["outcome"] == "skipped" and c["message"]))
         ran = sum(1 for c in checks if c["outcome"] != "skipped")
-        why = reasons[0] if reasons else "not run: left out by selection"
+        why = reasons[0] if reasons else LEFT_OUT_BY_SELECTION
         return why if not ran else f"{why} ({ran} of its {len(checks)} checks ran)"
     wanted = {"failed": "failed", "warning": "failed", "error": "error", "not_verified": "not_verified"}.get(status)
     if wanted is None:

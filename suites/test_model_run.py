@@ -83,20 +83,21 @@ def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
         fail(found.expected, found.observed,
              f"{run.summary()}; {found.sequence}, {len(found.steps)} steps: {cut}"
              + " | ".join(steps))
-    if not run.judged[rid] and rid in BY_FAILED_LOGINS and not run.can_wait_out_throttles():
+    if run.judged[rid]:
+        return
+    if rid in BY_FAILED_LOGINS and not run.can_wait_out_throttles():
         not_verified(f"{run.summary()} sends no failed logins: a login throttle they may meet could not be "
                      f"waited out, as the target's clock cannot be moved a day ahead (--clock {run.clock.name})")
-    if not run.judged[rid] and run.transport is not None:
+    if run.transport is not None:
         raise run.transport  # the target failed an exchange first: "target problem", as in a fixed check
-    if not run.judged[rid]:
-        still = "" if run.can_move(TOTP_STEP) else (
-            f"; the operations that move the target's time were left out (--clock {run.clock.name}: it is moved "
-            "by this run, never slept)")
-        if run.ended:  # a budget would not have helped
-            not_verified(f"{run.summary()} never came to an operation this requirement judges; the run ended "
-                         f"early: {run.ended}{still}")
-        not_verified(f"{run.summary()} never came to an operation this requirement judges{still}; "
-                     "a larger --model-examples or --model-steps gives it more")
+    still = "" if run.can_move(TOTP_STEP) else (
+        f"; the operations that move the target's time were left out (--clock {run.clock.name}: it is moved "
+        "by this run, never slept)")
+    if run.ended:  # a budget would not have helped
+        not_verified(f"{run.summary()} never came to an operation this requirement judges; the run ended "
+                     f"early: {run.ended}{still}")
+    not_verified(f"{run.summary()} never came to an operation this requirement judges{still}; "
+                 "a larger --model-examples or --model-steps gives it more")
 
 
 @requirement("BSK-MODEL-001")

@@ -147,6 +147,16 @@ class KeyActsInAnotherOrganization(ApiKeys):
         return dataclasses.replace(record, organization_id=other["id"]) if other else record
 
 
+class KeyListHidesLiveKeysWithAnExpiry(ApiKeys):
+    """A filter meant to drop expired keys from the listing, written the wrong way round
+    (`expires_at IS NULL OR expires_at <= now`): a key that expires later is missing from
+    GET /api-keys while it still works, and an expired one is listed."""
+
+    def list(self, organization_id):
+        now = self.clock.now()
+        return [r for r in super().list(organization_id) if r.expires_at is None or r.expires_at <= now]
+
+
 # -- BodyParser (POST /api-keys validation) --------------------------------------
 
 
@@ -215,16 +225,6 @@ class RateLimitBelow10000(_KeyBodyFault):
         if data.get("rateLimit") == 10_000:
             raise errors.invalid_request("rateLimit: must be less than 10000.")
         return data
-
-
-class KeyListHidesLiveKeysWithAnExpiry(ApiKeys):
-    """A filter meant to drop expired keys from the listing, written the wrong way round
-    (`expires_at IS NULL OR expires_at <= now`): a key that expires later is missing from
-    GET /api-keys while it still works, and an expired one is listed."""
-
-    def list(self, organization_id):
-        now = self.clock.now()
-        return [r for r in super().list(organization_id) if r.expires_at is None or r.expires_at <= now]
 
 
 # -- ErrorResponder ---------------------------------------------------------------
