@@ -40,7 +40,7 @@ from bsk_conformance.harness.expect import (
 from bsk_conformance.harness.inprocess import InProcessServer
 from bsk_conformance.harness.phases import share_dir
 from bsk_conformance.harness.profile import Account, Profile
-from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession
+from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession, log_out_for_good
 from bsk_conformance.harness.target import Target
 from bsk_conformance.harness.timestamps import format_rfc3339, is_rfc3339_utc, parse_rfc3339
 from bsk_conformance.harness.two_factor import TwoFactorAccount
@@ -90,6 +90,7 @@ __all__ = [
     "parse_rfc3339",
     # the contract's constants
     "ACCESS_TOKEN_TTL",
+    "log_out_for_good",
     "DISPLAYED_SECRET_CHARS",
     "KEY_PREFIXES",
     "REFRESH_TOKEN_TTL",

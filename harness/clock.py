@@ -2,7 +2,7 @@
 
 - frozen:  the bundled server in-process; its clock object is moved directly.
 - control: a remote target's `/_test/clock` (contract §6).
-- real:    real waiting, within `--real-time-budget` seconds for the whole run.
+- real:    real waiting, each wait ending within `--real-time-budget` seconds of the run's start.
 - off:     time does not move; a check that needs it is not verified.
 
 A check asks `clock.advance(seconds)`; when the strategy cannot move time that
@@ -120,14 +120,22 @@ class ControlClockStrategy:
 
 
 class RealClockStrategy:
-    """Waits in real time, never more than the run's budget in total."""
+    """Waits in real time, every wait ending within the budget of the run's start.
+
+    The budget is a deadline, `started + budget`, the same for every process
+    of the run (under -n the workers get the controller's start): waits that
+    overlap on several workers each count once, as the wall time they take,
+    and a wait that would end after the deadline is not begun. Within one
+    process the waits also add up to no more than the budget, so a fake
+    `sleep` (the tests') spends it as a real one does."""
 
     name = "real"
     tolerance = TICKING_TOLERANCE
 
-    def __init__(self, budget: float, sleep=time.sleep, offset: float = 0.0) -> None:
+    def __init__(self, budget: float, sleep=time.sleep, offset: float = 0.0, started: float | None = None) -> None:
         self._remaining = budget
         self._budget = budget
+        self._deadline = (time.time() if started is None else started) + budget
         self._sleep = sleep
         self._lock = threading.Lock()
         # a target with a test clock of its own (run with --clock real) may be far from
@@ -137,15 +145,20 @@ class RealClockStrategy:
     def now(self) -> float:
         return time.time() + self._offset
 
+    def left(self) -> float:
+        """Seconds of waiting the budget still holds."""
+        return max(0.0, min(self._remaining, self._deadline - time.time()))
+
     def can_advance(self, seconds: float) -> bool:
-        return seconds <= self._remaining
+        return seconds <= self.left()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
-            if seconds > self._remaining:
+            left = self.left()
+            if seconds > left:
                 raise NotVerified(
-                    f"needs {seconds:g} s of real time; {self._remaining:g} s of the "
-                    f"--real-time-budget of {self._budget:g} s is left, and the target has no clock control"
+                    f"needs {seconds:g} s of real time; the --real-time-budget of {self._budget:g} s (counted from "
+                    f"the run's start, every worker alike) has {left:.0f} s left, and the target has no clock control"
                 )
             self._remaining -= seconds
         touch("clock", "waited on the target's clock")

@@ -26,6 +26,11 @@ from typing import Final
 # parallel phase does not end waiting on it, and the checks that share one
 # module-scoped run of it land on one worker and run it once.
 PARALLEL, FIRST, SERIAL, LAST = "parallel", "first", "serial", "last"
+# APART, on a real clock only: a check that waits long (an access token's 15
+# minutes) and disturbs nothing but the clock gets a worker of its own as the
+# run starts, when there are workers to spare; the rest of the run, the serial
+# phase included, goes on beside it (harness/real_time.py WAITS_APART_FROM).
+APART = "apart"
 
 #: The kinds of disturbance, with what a check of that kind does to shared state.
 KINDS: Final = {
@@ -80,6 +85,9 @@ class Guard:
         self._requirement = ""
         self._declared: frozenset[str] = frozenset()
         self._seen: set[str] = set()
+        # a check run apart (phase APART) once it has begun to wait: the
+        # serial phase may be running beside it from then on
+        self._apart = self._waited = False
         self.violations: list[str] = []  # this process's, for the whole run
         self._listeners: list[Callable[[str], None]] = []
 
@@ -90,15 +98,16 @@ class Guard:
         return lambda: self._listeners.remove(listener)
 
     @contextmanager
-    def running(self, check: str, requirement: str, declared: frozenset[str]) -> Iterator[None]:
-        """While `check` runs."""
+    def running(self, check: str, requirement: str, declared: frozenset[str], apart: bool = False) -> Iterator[None]:
+        """While `check` runs (`apart`: in phase APART, beside the serial phase)."""
         with self._lock:
             self._check, self._requirement, self._declared, self._seen = check, requirement, declared, set()
+            self._apart, self._waited = apart, False
         try:
             yield
         finally:
             with self._lock:
-                self._check = None
+                self._check, self._apart = None, False
 
     def touch(self, kind: str, what: str) -> None:
         """Record that the running check disturbed `kind` (by `what`); a
@@ -108,6 +117,8 @@ class Guard:
         for listener in list(self._listeners):
             listener(kind)
         with self._lock:
+            if kind == "clock" and self._apart:
+                self._waited = True
             if self._check is None or kind in self._declared:
                 return
             message = (
@@ -118,9 +129,23 @@ class Guard:
                 self._seen.add(kind)
                 self.violations.append(message)
 
+    def logged_in(self) -> None:
+        """A login on the wire: a violation for a check run apart once it has
+        begun to wait. Beside it the serial phase may be turning 2FA on or
+        locking the account, which a login would run into (or disturb)."""
+        with self._lock:
+            if not (self._apart and self._waited) or "login" in self._seen:
+                return
+            self._seen.add("login")
+            self.violations.append(
+                f"{self._check} logged in after it began to wait, but a check run apart from the others "
+                "(a long real-time wait, harness/phases.py) may use only what it held before its wait"
+            )
+
 
 GUARD: Final = Guard()
 
 
 def touch(kind: str, what: str) -> None:
     GUARD.touch(kind, what)
+

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from bsk_conformance.harness.disturbances import touch
+from bsk_conformance.harness.disturbances import GUARD, touch
 from bsk_conformance.harness.limits import (
     Limits,
     NotJSON,
@@ -460,9 +460,13 @@ def _touch_shared_state(method: str, url: str, status: int | None) -> None:
     """Shared state a check changes on the wire, whatever helper sent it:
     the clock (`POST /_test/clock`) and an account's 2FA (`enable`/`disable`
     answered 2xx). harness/disturbances.py judges it against the declarations."""
-    if method.upper() != "POST" or status is None or not 200 <= status < 300:
+    if method.upper() != "POST":
         return
     path = urlsplit(url).path.rstrip("/")
+    if path.endswith("/auth/login"):
+        GUARD.logged_in()
+    if status is None or not 200 <= status < 300:
+        return
     if path.endswith("/_test/clock"):
         touch("clock", "moved the target's clock (POST /_test/clock)")
     elif path.endswith(("/auth/2fa/enable", "/auth/2fa/disable")):

@@ -8,6 +8,12 @@ sure sign that nothing else still runs): the remaining worker then gets the
 serial checks, all at once and in collection order, and runs them one after
 another while no other check runs anywhere.
 
+On a real clock, the checks of phase APART (a long wait, nothing disturbed
+but the clock) each go to a worker of their own as the run starts, when
+there are more workers than such checks, and that worker is told to shut
+down after it; the serial phase does not wait for them. With too few
+workers they are parallel checks, handed out first.
+
 An item whose phase is unknown (no phase file from the workers) is serial:
 the safe side.
 """
@@ -23,7 +29,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from bsk_conformance.harness.disturbances import FIRST, LAST, PARALLEL
+from bsk_conformance.harness.disturbances import APART, FIRST, LAST, PARALLEL
 
 
 class PhasedScheduling(LoadScheduling):
@@ -33,6 +39,7 @@ class PhasedScheduling(LoadScheduling):
         self._serial: list[int] = []  # indices for the serial phase, in order
         self._serial_node: Any = None  # the worker that runs them, once chosen
         self._serial_set: set[int] = set()
+        self._apart_nodes: set[Any] = set()  # each running one long wait, beside the rest
 
     # -- the phase of each item ----------------------------------------------
 
@@ -61,39 +68,49 @@ class PhasedScheduling(LoadScheduling):
         phases = self._phases()
         indices = range(len(self.collection))
         first = [i for i in indices if phases.get(self.collection[i]) == FIRST]
-        self.pending[:] = first + [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
-        serial = [i for i in indices if phases.get(self.collection[i]) not in (FIRST, PARALLEL, LAST)]
+        apart = [i for i in indices if phases.get(self.collection[i]) == APART]
+        nodes = self.nodes
+        if apart and len(nodes) > len(apart):
+            for index, node in zip(apart, nodes[-len(apart):], strict=True):
+                self._apart_nodes.add(node)
+                self.node2pending[node].append(index)
+                node.send_runtest_some([index])
+                node.shutdown()  # a worker runs its last item only once told there is no other
+            nodes = [node for node in nodes if node not in self._apart_nodes]
+            apart = []
+        self.pending[:] = first + apart + [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
+        serial = [i for i in indices if phases.get(self.collection[i]) not in (FIRST, PARALLEL, LAST, APART)]
         self._serial = serial + [i for i in indices if phases.get(self.collection[i]) == LAST]
         self._serial_set = set(self._serial)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
         if reporter is not None and self._serial:
             reporter.write_line(
-                f"bsk-conformance: {len(self.pending)} checks in parallel across {len(self.nodes)} workers, then "
+                f"bsk-conformance: {len(self.pending)} checks in parallel across {len(nodes)} workers, then "
                 f"{len(self._serial)} one at a time (they disturb what others share: fixtures/disturbances.toml)"
             )
         if not self.collection:
             return
         if self.maxschedchunk is None:
             self.maxschedchunk = len(self.collection)
-        if first and len(self.nodes) > 1 and len(self.pending) > len(first):
+        if first and len(nodes) > 1 and len(self.pending) > len(first):
             # the long checks, alone, to one worker; the others share the rest
-            self._send_tests(self.nodes[0], len(first))
-            rest = self.nodes[1:]
+            self._send_tests(nodes[0], len(first))
+            rest = nodes[1:]
             chunk = max(min(len(self.pending) // len(rest) // 4, self.maxschedchunk), 2)
             for node in rest:
                 self._send_tests(node, chunk)
             for node in rest:  # the first worker gets more only as its long checks end
                 self.check_schedule(node)
             return
-        elif self.pending and len(self.pending) < 2 * len(self.nodes):
-            nodes = cycle(self.nodes)
+        elif self.pending and len(self.pending) < 2 * len(nodes):
+            nodes = cycle(nodes)
             for _ in range(len(self.pending)):
                 self._send_tests(next(nodes), 1)
         elif self.pending:
-            chunk = max(min(len(self.pending) // len(self.nodes) // 4, self.maxschedchunk), 2)
-            for node in self.nodes:
+            chunk = max(min(len(self.pending) // len(nodes) // 4, self.maxschedchunk), 2)
+            for node in nodes:
                 self._send_tests(node, chunk)
-        for node in self.nodes:
+        for node in nodes:
             self.check_schedule(node)
 
     # -- moving from the parallel phase to the serial one ----------------------
@@ -109,12 +126,13 @@ class PhasedScheduling(LoadScheduling):
             # the parallel phase has handed out its last check: the worker with
             # the least left to run gets the serial phase, every other one is
             # shut down now (a worker holds its last check until then)
-            live = [n for n in self.node2pending if not n.shutting_down]
+            live = [n for n in self.node2pending if not n.shutting_down and n not in self._apart_nodes]
             self._serial_node = min(live, key=lambda n: len(self.node2pending[n]))
             for other in live:
                 if other is not self._serial_node:
                     other.shutdown()
-        if len(self.node2pending) > 1 or self._serial_node not in self.node2pending:
+        busy = [n for n in self.node2pending if n not in self._apart_nodes]
+        if len(busy) > 1 or self._serial_node not in self.node2pending:
             return  # another worker still runs (or holds) a parallel check
         serial, self._serial = self._serial, []
         self.node2pending[self._serial_node].extend(serial)
@@ -124,6 +142,7 @@ class PhasedScheduling(LoadScheduling):
     def remove_node(self, node: Any) -> str | None:
         if node is self._serial_node:
             self._serial_node = None
+        self._apart_nodes.discard(node)
         crashed = super().remove_node(node)
         # a crashed worker's unrun serial items go back to the serial phase
         requeued = [i for i in self.pending if i in self._serial_set]

@@ -31,6 +31,7 @@ import pytest
 
 from bsk_conformance.harness.collection import check_name
 from bsk_conformance.harness.disturbances import (
+    APART,
     FIRST,
     GUARD,
     LAST,
@@ -39,7 +40,7 @@ from bsk_conformance.harness.disturbances import (
     DisturbanceError,
     load_disturbances,
 )
-from bsk_conformance.harness.real_time import OVERLAPPING_WAITS
+from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, load_waits, waits_apart
 from bsk_conformance.harness.state import CHECK_PROPERTY, declared_key, run_state
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
@@ -47,6 +48,7 @@ PHASE_DIR = "bsk_phase_dir"  # workerinput key: the run's share directory
 VIOLATIONS_PROPERTY = "bsk_undeclared"
 
 _sent_key = pytest.StashKey[int]()
+_apart_key = pytest.StashKey[bool]()  # item.stash: the check runs apart (phase APART)
 
 
 @pytest.hookimpl(trylast=True)
@@ -86,7 +88,12 @@ def declared_for(item: pytest.Item, rid: str, declared: dict[str, frozenset[str]
     return kinds | declared.get(like.args[0], frozenset()) if like is not None else kinds
 
 
-def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]], real_clock: bool = False) -> str:
+def phase_of(
+    item: pytest.Item,
+    declared: dict[str, frozenset[str]],
+    real_clock: bool = False,
+    apart: frozenset[str] = frozenset(),
+) -> str:
     if item.get_closest_marker("runs_last") is not None:
         return LAST
     marker = item.get_closest_marker("requirement")
@@ -99,6 +106,11 @@ def phase_of(item: pytest.Item, declared: dict[str, frozenset[str]], real_clock:
     # overlap across the workers instead of adding up (docs/parallel-runs.md).
     if kinds and not (real_clock and kinds == OVERLAPPING_WAITS):
         return SERIAL
+    # A long real wait gets a worker of its own, and the serial phase does not
+    # wait for it: it holds its own token, and after its wait it only uses it
+    # (Guard.logged_in enforces that no login follows the wait).
+    if real_clock and marker.args[0] in apart:
+        return APART
     return FIRST if item.get_closest_marker("runs_first") is not None else PARALLEL
 
 
@@ -116,9 +128,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     profile = state.profile if state is not None else None  # read once, at configure
     all_serial = profile is not None and any(a.totp_secret for a in profile.accounts)
     real_clock = state is not None and state.options.clock == "real"
-    phases = {item.nodeid: phase_of(item, declared, real_clock) for item in session.items}
+    apart = frozenset()
+    if real_clock:
+        apart = waits_apart(load_waits(state.catalogue), declared, state.options.real_time_budget)
+    phases = {item.nodeid: phase_of(item, declared, real_clock, apart) for item in session.items}
     if all_serial:
         phases = {nodeid: LAST if phase == LAST else SERIAL for nodeid, phase in phases.items()}
+    for item in session.items:
+        if phases[item.nodeid] == APART:
+            item.stash[_apart_key] = True
     target = where / f"phases-{config.workerinput['workerid']}.json"
     partial = target.with_suffix(".part")
     partial.write_text(json.dumps(phases), encoding="utf-8")
@@ -134,7 +152,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         return (yield)
     rid = marker.args[0]
     item.stash[_sent_key] = state.evidence.sent
-    with GUARD.running(check_name(item), rid, declared_for(item, rid, item.config.stash[declared_key])):
+    apart = _apart_key in item.stash
+    with GUARD.running(check_name(item), rid, declared_for(item, rid, item.config.stash[declared_key]), apart):
         return (yield)
 
 

@@ -49,7 +49,15 @@ from bsk_conformance.harness.options import (
     remote_profile,
     usage_error,
 )
-from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, WaitsError, fitted_run_timeout, load_waits, may_wait, plan
+from bsk_conformance.harness.real_time import (
+    OVERLAPPING_WAITS,
+    WaitsError,
+    fitted_run_timeout,
+    load_waits,
+    may_wait,
+    plan,
+    waits_apart,
+)
 from bsk_conformance.harness.requirements import CatalogueError, load_catalogue
 from bsk_conformance.harness.results import (
     build_result,
@@ -63,6 +71,7 @@ from bsk_conformance.harness.service import clock_name, open_target
 from bsk_conformance.harness.state import (
     CHECK_PROPERTY,
     RUN_KEY,
+    RUN_STARTED,
     RunOptions,
     RunState,
     bucket_key,
@@ -127,6 +136,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState(
         catalogue, options, redactor, EvidenceLog(redactor), is_controller=workerinput is None, limits=limits
     )
+    if workerinput and RUN_STARTED in workerinput:
+        state.started = float(workerinput[RUN_STARTED])
     config.stash[state_key] = state
     if state.is_controller:
         config.pluginmanager.register(_CheckCollector(state), "bsk-conformance-collector")
@@ -159,6 +170,7 @@ class _XdistHooks:
         """Every worker redacts with the controller's run key, so a secret has
         one fingerprint across the whole report."""
         node.workerinput[RUN_KEY] = self._state.redactor.run_key.hex()
+        node.workerinput[RUN_STARTED] = self._state.started
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """A worker stopped by a signal says so, and how far its cleanup got."""
@@ -227,13 +239,16 @@ def _announce_real_time_plan(config: pytest.Config, state: RunState, run_order: 
         waits = load_waits(state.catalogue)
     except WaitsError as exc:
         usage_error(str(exc))
-    workers, overlapping = 1, frozenset[str]()
+    workers, overlapping, apart = 1, frozenset[str](), frozenset[str]()
+    budget = state.options.real_time_budget
     if _distributed(config) and state.options.clock == "real":
-        # harness/phases.py: on a real clock the checks that only wait run in the parallel phase
+        # harness/phases.py: on a real clock the checks that only wait run in the
+        # parallel phase, and the long ones each on a worker of its own
         workers = config.option.numprocesses if isinstance(config.option.numprocesses, int) else 1
         declared = load_disturbances(state.catalogue)
         overlapping = frozenset(rid for rid, kinds in declared.items() if kinds == OVERLAPPING_WAITS)
-    for line in plan(selected, waits, state.options.real_time_budget, workers, overlapping).lines():
+        apart = waits_apart(waits, declared, budget)
+    for line in plan(selected, waits, budget, workers, overlapping, apart).lines():
         reporter.write_line(f"bsk-conformance: {line}")
 
 

@@ -25,32 +25,70 @@ RUN_TIMEOUT_MARGIN: Final = 300.0
 #: The disturbances of a requirement whose waits may overlap on a real clock:
 #: the clock alone (harness/phases.py puts its checks in the parallel phase).
 OVERLAPPING_WAITS: Final = frozenset({"clock"})
+#: A wait this long (an access token's 15 minutes) gets a worker of its own
+#: under -n, beside the rest of the run and its serial phase (phase APART):
+#: the run's wall time then approaches the longest wait, not the parallel
+#: phase's waits followed by the serial phase's.
+WAITS_APART_FROM: Final = 300.0
 
 
 class WaitsError(ValueError):
     """The wait table is invalid: one line, said as a usage error."""
 
 
-def parse_waits(text: str, known: Container[str], source: str = DATA_FILE) -> dict[str, float]:
-    """`{requirement ID: seconds}` from the TOML text; WaitsError on an unknown
-    requirement ID or a value that is not a number of seconds, zero or more."""
+#: How a wait that ends a fixed time after the run's start is written.
+FROM_RUN_START: Final = "run-start"
+
+
+class Waits(dict[str, float]):
+    """`{requirement ID: seconds}`, and which of them end `seconds` after the
+    run's start rather than after whatever ran before them."""
+
+    def __init__(self, waits: Mapping[str, float] | None = None, from_start: Iterable[str] = ()) -> None:
+        super().__init__(waits or {})
+        self.from_start = frozenset(from_start)
+
+
+def parse_waits(text: str, known: Container[str], source: str = DATA_FILE) -> Waits:
+    """The waits of the TOML text; WaitsError on an unknown requirement ID or
+    a value that is not a number of seconds, zero or more (alone, or as
+    `{seconds = N, from = "run-start"}`)."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise WaitsError(f"{source}: not valid TOML: {exc}") from None
     waits: dict[str, float] = {}
-    for rid, seconds in document.items():
+    from_start: list[str] = []
+    for rid, value in document.items():
         if rid not in known:
             raise WaitsError(f"{source}: {rid}: unknown requirement ID (not in the catalogue)")
+        seconds = value
+        if isinstance(value, dict):
+            if set(value) != {"seconds", "from"} or value["from"] != FROM_RUN_START:
+                expected = f'{{ seconds = N, from = "{FROM_RUN_START}" }}'
+                raise WaitsError(f"{source}: {rid}: expected {expected}, got {value!r}")
+            seconds = value["seconds"]
+            from_start.append(rid)
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise WaitsError(f"{source}: {rid}: expected seconds (a number, zero or more), got {seconds!r}")
+            raise WaitsError(f"{source}: {rid}: expected seconds (a number, zero or more), got {value!r}")
         waits[rid] = float(seconds)
-    return waits
+    return Waits(waits, from_start)
 
 
-def load_waits(known: Container[str]) -> dict[str, float]:
+def load_waits(known: Container[str]) -> Waits:
     text = resources.files("bsk_conformance.fixtures").joinpath(DATA_FILE).read_text(encoding="utf-8")
     return parse_waits(text, known)
+
+
+def waits_apart(waits: Mapping[str, float], declared: Mapping[str, frozenset[str]], budget: float) -> frozenset[str]:
+    """The requirements whose checks run apart on a real clock: a long wait
+    that the budget can hold, and nothing disturbed but the clock (a wait the
+    budget cannot hold is not verified at once, and needs no worker)."""
+    from_start = getattr(waits, "from_start", frozenset())
+    return frozenset(
+        rid for rid, seconds in waits.items()
+        if WAITS_APART_FROM <= seconds <= budget and declared.get(rid) == OVERLAPPING_WAITS and rid not in from_start
+    )
 
 
 def may_wait(clock: str, remote: bool) -> bool:
@@ -90,6 +128,8 @@ class RealTimePlan:
     overlapped: float
     # the requirements whose wait the budget cannot hold: not verified
     beyond: tuple[str, ...]
+    # the long waits that get a worker of their own
+    apart: tuple[str, ...] = ()
 
     @property
     def total(self) -> float:
@@ -100,6 +140,11 @@ class RealTimePlan:
             f"real time: about {self.total:.0f} s of waiting, overlapped into about {self.overlapped:.0f} s "
             f"(--real-time-budget {self.budget:g} s, {len(self.waits)} requirement(s) that wait)"
         ]
+        if self.apart:
+            said.append(
+                f"real time: {len(self.apart)} long wait(s) each on a worker of its own, beside the rest of the run: "
+                f"{', '.join(self.apart)}"
+            )
         if self.beyond:
             said.append(
                 f"real time: {len(self.beyond)} requirement(s) need more waiting than the budget leaves "
@@ -114,25 +159,38 @@ def plan(
     budget: float,
     workers: int = 1,
     overlapping: Container[str] = (),
+    apart: Container[str] = (),
 ) -> RealTimePlan:
     """The waits of the `selected` requirements (in run order) that the budget
     holds, and the wall time they take.
 
-    Each process has its own RealClockStrategy, whose budget it spends first
-    come, first served. The `overlapping` requirements (the clock their only
-    disturbance: harness/phases.py) run in the parallel phase, each on the
-    least busy of the `workers`; the others run one at a time in the serial
-    phase after it, on one worker (the least busy, for the plan). In a run
-    without -n everything is one worker, and the waits add up."""
-    loads = [0.0] * max(workers, 1)
-    fitted: dict[str, float] = {}
+    The budget is a deadline: every wait ends within `budget` seconds of the
+    run's start (RealClockStrategy). Under -n (`workers` > 1) the `apart`
+    waits each get a worker of their own from the start, when at least one
+    worker is left for the rest (harness/phase_scheduler.py); the
+    `overlapping` requirements (the clock their only disturbance) run in the
+    parallel phase, each on the least busy of the other workers; the rest run
+    one at a time in the serial phase, which starts once the parallel phase
+    has ended, whatever the apart workers still wait. In a run without -n
+    everything is one worker, and the waits add up. A wait counted from the
+    run's start (`waits.from_start`) ends that long after it, whatever ran
+    before: it overlaps everything."""
+    order = list(dict.fromkeys(selected))
+    from_start = getattr(waits, "from_start", frozenset())
+    waiting = [rid for rid in order if waits.get(rid, 0.0) > 0 and rid not in from_start]
+    since_start = [rid for rid in order if rid in from_start and waits[rid] > 0]
+    alone = [rid for rid in waiting if rid in apart and waits[rid] <= budget] if workers > 1 else []
+    if len(alone) >= workers:
+        alone = []  # no worker would be left for the rest: they wait in the parallel phase
+    fitted: dict[str, float] = {rid: waits[rid] for rid in alone}
     beyond: list[str] = []
+    loads = [0.0] * max(workers - len(alone), 1)
     later: list[str] = []
-    for rid in selected:
-        seconds = waits.get(rid, 0.0)
-        if seconds <= 0:
+    for rid in waiting:
+        if rid in fitted:
             continue
-        if rid not in overlapping:
+        seconds = waits[rid]
+        if workers == 1 or rid not in overlapping:
             later.append(rid)
             continue
         worker = loads.index(min(loads))
@@ -141,15 +199,19 @@ def plan(
             loads[worker] += seconds
         else:
             beyond.append(rid)
-    parallel_wall = max(loads)
-    serial = loads.index(min(loads))
+    clock = max(loads)  # the serial phase starts when the parallel phase ends
     for rid in later:
         seconds = waits[rid]
-        if loads[serial] + seconds <= budget:
+        if clock + seconds <= budget:
             fitted[rid] = seconds
-            loads[serial] += seconds
+            clock += seconds
         else:
             beyond.append(rid)
-    serial_wall = sum(waits[rid] for rid in later if rid in fitted)
-    order = {rid: n for n, rid in enumerate(dict.fromkeys(selected))}
-    return RealTimePlan(budget, fitted, parallel_wall + serial_wall, tuple(sorted(beyond, key=order.__getitem__)))
+    for rid in since_start:  # each ends its seconds after the start, beside everything else
+        if waits[rid] <= budget:
+            fitted[rid] = waits[rid]
+        else:
+            beyond.append(rid)
+    wall = max([clock] + [waits[rid] for rid in alone] + [waits[rid] for rid in since_start if rid in fitted])
+    ordered = {rid: fitted[rid] for rid in order if rid in fitted}
+    return RealTimePlan(budget, ordered, wall, tuple(sorted(beyond, key=order.index)), tuple(alone))

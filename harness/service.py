@@ -132,7 +132,7 @@ class TargetService:
         if name == "off":
             return OffClockStrategy(offset=offset)
         if name == "real":
-            return RealClockStrategy(budget, offset=offset)
+            return RealClockStrategy(budget, offset=offset, started=self._state.started)
         if name == "frozen":
             assert self.server is not None
             return FrozenClockStrategy(self.server.clock)

@@ -39,7 +39,7 @@ from bsk_conformance.harness.clock import ClockStrategy
 from bsk_conformance.harness.disturbances import GUARD
 from bsk_conformance.harness.evidence import RawExchange
 from bsk_conformance.harness.profile import Account
-from bsk_conformance.harness.session import TwoFactorRegistry, UserSession, logged_in
+from bsk_conformance.harness.session import TwoFactorRegistry, UserSession, log_out_for_good, logged_in
 from bsk_conformance.harness.state import declared_key
 
 #: fixtures whose presence means the check reasons about time or reaches past the wire
@@ -148,25 +148,7 @@ class SharedLogins:
     def _drop(self, email: str) -> None:
         shared = self._shared.pop(email, None)
         if shared is not None:
-            _log_out(shared.session)
-
-
-def _log_out(session: UserSession) -> None:
-    """Best effort: revoke the session's refresh token. After a clock move past
-    the access token's life the logout (bearer) is refused: the refresh token,
-    still live for days, is rotated once and the new pair logged out, so no
-    credential the run made is left usable. A token the check already rotated
-    or logged out is refused, and that is the end of it."""
-    try:
-        answer = UserSession.logout(session)
-        if answer.status_code != 401:
-            return
-        rotated = session.target.refresh(UserSession.__getattribute__(session, "refresh_token"))
-        if rotated.status_code == 200:
-            body = rotated.json()
-            session.target.post("/auth/logout", json={"refreshToken": body["refreshToken"]}, bearer=body["accessToken"])
-    except Exception:
-        pass
+            log_out_for_good(shared.session)
 
 
 def needs_own_login(item: pytest.Item) -> bool:

@@ -20,6 +20,9 @@ import pytest
 
 # xdist hands every worker the controller's redaction key under this workerinput name
 RUN_KEY = "bsk_run_key"
+# ... and the moment the controller's run started (epoch seconds), which a
+# real-time budget counts from in every process alike (harness/clock.py)
+RUN_STARTED = "bsk_run_started"
 # the user property a check's record rides on, from a worker's report to the controller
 CHECK_PROPERTY = "bsk_check"
 

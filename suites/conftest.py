@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 
-from bsk_conformance.harness.api import CleanupFailed, record_disturbance, share_dir
+from bsk_conformance.harness.api import CleanupFailed, UserSession, log_out_for_good, record_disturbance, share_dir
 
 from ._keys import KeyLeakScanner
 from ._lockout import Lockouts
@@ -53,6 +54,31 @@ def key_leak_scanner(request: pytest.FixtureRequest, target) -> Iterator[KeyLeak
     if where is not None:
         name = SCAN_FILE.format(request.config.workerinput["workerid"])
         (where / name).write_text(json.dumps(scanner.export()), encoding="utf-8")
+
+
+class EarlyLogin(NamedTuple):
+    session: UserSession
+    before: float  # the target's time read just before the login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_login(request: pytest.FixtureRequest) -> Iterator[EarlyLogin | None]:
+    """On a real clock, alice logged in as this process starts its first
+    check: a check at the run's end that needs an access token past its life
+    (BSK-LEAK-002) finds one already expired, or nearly, instead of waiting
+    15 minutes for a fresh one. None on every other clock, where time moves
+    at once and nothing is sent here."""
+    if request.config.getoption("clock") not in ("real", "auto") or not request.config.getoption("target"):
+        yield None  # the in-process server's clock is always moved, never waited
+        return
+    if request.getfixturevalue("clock").name != "real":
+        yield None
+        return
+    registry = request.getfixturevalue("two_factor_registry")
+    before = request.getfixturevalue("clock").now()  # the harness's own reading, not the token's iat
+    session = registry.login(request.getfixturevalue("alice"))
+    yield EarlyLogin(session, before)
+    log_out_for_good(session)
 
 
 @pytest.fixture

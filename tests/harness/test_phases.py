@@ -63,6 +63,30 @@ def test_the_guard_judges_only_inside_a_check_and_once_per_kind():
     ]
 
 
+def test_a_check_run_apart_may_not_log_in_once_it_has_begun_to_wait():
+    """Beside a check run apart (a long real wait) the serial phase may be
+    turning 2FA on or locking the account: its login before the wait is its
+    own business, one after the wait a harness error."""
+    guard = Guard()
+    with guard.running("suites/x.py::test_a", "BSK-TOK-003", frozenset({"clock"}), apart=True):
+        guard.logged_in()
+        guard.touch("clock", "waited on the target's clock")
+    assert guard.violations == []
+    with guard.running("suites/x.py::test_b", "BSK-TOK-003", frozenset({"clock"}), apart=True):
+        guard.touch("clock", "waited on the target's clock")
+        guard.logged_in()
+        guard.logged_in()
+    assert guard.violations == [
+        "suites/x.py::test_b logged in after it began to wait, but a check run apart from the others "
+        "(a long real-time wait, harness/phases.py) may use only what it held before its wait"
+    ]
+    with guard.running("suites/x.py::test_c", "BSK-TOK-003", frozenset({"clock"})):  # not apart: any login
+        guard.touch("clock", "waited on the target's clock")
+        guard.logged_in()
+    guard.logged_in()  # outside a check
+    assert len(guard.violations) == 1
+
+
 def test_a_check_that_moves_the_clock_undeclared_is_a_harness_error(run_harness, tmp_path):
     check = tmp_path / "test_undeclared.py"
     check.write_text(textwrap.dedent("""
@@ -108,16 +132,20 @@ class FakeNode:
 class FakeConfig:
     pluginmanager = type("NoPlugins", (), {"get_plugin": staticmethod(lambda name: None)})()
 
+    def __init__(self, workers: int = 2) -> None:
+        self._workers = workers
+
     def getvalue(self, name: str):
-        return {"tx": ["2*popen"]}[name]
+        return {"tx": [f"{self._workers}*popen"]}[name]
 
     def getoption(self, name: str):
         return {"maxschedchunk": None}[name]
 
 
-def _scheduled(tmp_path, size: int, phases_of: dict[int, str]):
+def _scheduled(tmp_path, size: int, phases_of: dict[int, str], workers: int = 2):
     """A PhasedScheduling over `size` checks (parallel unless `phases_of` says
-    otherwise, by index) and two fake workers, after its first schedule()."""
+    otherwise, by index) and `workers` fake workers (two by default), after
+    its first schedule(); the scheduler, then the workers."""
     from bsk_conformance.harness.phase_scheduler import PhasedScheduling
 
     collection = [f"suites/t.py::test_{i}" for i in range(size)]
@@ -125,13 +153,13 @@ def _scheduled(tmp_path, size: int, phases_of: dict[int, str]):
     for index, phase in phases_of.items():
         phases[collection[index]] = phase
     (tmp_path / "phases-gw0.json").write_text(json.dumps(phases))
-    scheduler = PhasedScheduling(FakeConfig(), None, lambda: tmp_path)
-    one, two = FakeNode("gw0"), FakeNode("gw1")
-    for node in (one, two):
+    scheduler = PhasedScheduling(FakeConfig(workers), None, lambda: tmp_path)
+    nodes = [FakeNode(f"gw{n}") for n in range(workers)]
+    for node in nodes:
         scheduler.add_node(node)
         scheduler.add_node_collection(node, collection)
     scheduler.schedule()
-    return scheduler, one, two
+    return scheduler, *nodes
 
 
 def _run_the_parallel_phase(scheduler, nodes) -> None:
@@ -171,6 +199,36 @@ def test_long_checks_go_alone_to_one_worker_first(tmp_path):
     assert two.sent and not {30, 31} & set(two.sent)
     _run_the_parallel_phase(scheduler, (one, two))
     assert sorted(one.sent + two.sent) == list(range(40))
+
+
+def test_a_long_real_wait_gets_a_worker_of_its_own_and_the_serial_phase_does_not_wait_for_it(tmp_path):
+    """Phase APART (a 15-minute token wait on a real clock): sent alone to a
+    worker that is told to shut down at once (a worker runs its last item only
+    then); the other workers run the parallel phase, and the serial phase
+    starts when they are done, while the long wait goes on."""
+    pytest.importorskip("xdist")
+    scheduler, one, two, three = _scheduled(tmp_path, 12, {4: "apart", 6: "serial", 11: "last"}, workers=3)
+    assert three.sent == [4] and three.shutting_down
+    assert 4 not in one.sent + two.sent
+    _run_the_parallel_phase(scheduler, (one, two))
+    chosen = scheduler._serial_node
+    assert chosen in (one, two)
+    other = two if chosen is one else one
+    for index in list(scheduler.node2pending[other]):
+        scheduler.mark_test_complete(other, index)
+    scheduler.remove_node(other)
+    assert scheduler.node2pending[three] == [4], "the long wait is still running"
+    assert chosen.sent[-2:] == [6, 11], "the serial phase waited for the long wait"
+    assert sorted(one.sent + two.sent + three.sent) == list(range(12))
+
+
+def test_with_no_worker_to_spare_a_long_real_wait_is_a_parallel_check_handed_out_first(tmp_path):
+    pytest.importorskip("xdist")
+    scheduler, one, two = _scheduled(tmp_path, 12, {4: "apart", 5: "apart", 6: "serial"})
+    assert not one.shutting_down and not two.shutting_down
+    assert 4 in one.sent[:2] + two.sent[:2] and 5 in one.sent[:2] + two.sent[:2]
+    _run_the_parallel_phase(scheduler, (one, two))
+    assert sorted(one.sent + two.sent) == [i for i in range(12) if i != 6]
 
 
 # -- the key-leak scan sees every worker --------------------------------------

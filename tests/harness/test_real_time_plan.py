@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from bsk_conformance.harness.disturbances import PARALLEL, SERIAL, load_disturbances
+from bsk_conformance.harness.disturbances import APART, LAST, PARALLEL, SERIAL, load_disturbances
 from bsk_conformance.harness.phases import phase_of
 from bsk_conformance.harness.real_time import (
     OVERLAPPING_WAITS,
     RUN_TIMEOUT_MARGIN,
+    Waits,
     WaitsError,
     fitted_run_timeout,
     load_waits,
     parse_waits,
     plan,
+    waits_apart,
 )
 from bsk_conformance.harness.requirements import load_catalogue
 
@@ -39,6 +41,12 @@ def test_the_wait_table_refuses_what_it_cannot_mean() -> None:
         parse_waits("BSK-TOK-003 = -1", CATALOGUE)
     with pytest.raises(WaitsError, match="BSK-TOK-003: expected seconds"):
         parse_waits('BSK-TOK-003 = "15 min"', CATALOGUE)
+    with pytest.raises(WaitsError, match='BSK-LEAK-002: expected { seconds = N, from = "run-start" }'):
+        parse_waits('BSK-LEAK-002 = { seconds = 902, from = "the check" }', CATALOGUE)
+    with pytest.raises(WaitsError, match="BSK-LEAK-002: expected seconds"):
+        parse_waits('BSK-LEAK-002 = { seconds = -1, from = "run-start" }', CATALOGUE)
+    parsed = parse_waits('BSK-LEAK-002 = { seconds = 902, from = "run-start" }\nBSK-TOK-003 = 902', CATALOGUE)
+    assert parsed == {"BSK-LEAK-002": 902.0, "BSK-TOK-003": 902.0} and parsed.from_start == {"BSK-LEAK-002"}
 
 
 def test_a_budget_the_run_timeout_cannot_hold_raises_it() -> None:
@@ -124,11 +132,12 @@ def test_a_parallel_run_says_its_plan_once(run_harness) -> None:
 class _Check:
     """What phase_of reads of a collected check: its markers."""
 
-    def __init__(self, rid: str) -> None:
-        self._marker = pytest.mark.requirement(rid).mark
+    def __init__(self, rid: str, *marks: str) -> None:
+        self._markers = {"requirement": pytest.mark.requirement(rid).mark}
+        self._markers.update({name: getattr(pytest.mark, name).mark for name in marks})
 
     def get_closest_marker(self, name: str):
-        return self._marker if name == "requirement" else None
+        return self._markers.get(name)
 
 
 def test_on_a_real_clock_the_checks_that_only_wait_run_in_parallel() -> None:
@@ -157,3 +166,40 @@ def test_waits_in_the_parallel_phase_overlap_instead_of_adding() -> None:
     # both long waits at once (the short one after one of them), then the 2FA check alone
     assert two.overlapped == 902 + 63 + 120
     assert two.overlapped < two.total
+
+
+def test_the_long_waits_that_only_move_the_clock_run_apart_on_a_real_clock() -> None:
+    declared = load_disturbances(CATALOGUE)
+    waits = load_waits(CATALOGUE)
+    apart = waits_apart(waits, declared, 1200)
+    # the access token's 15 minutes; not the 7-day waits (beyond the budget: not verified at once),
+    # nor a wait counted from the run's start (BSK-LEAK-002, which runs last), nor a 2FA check's
+    assert apart == {"BSK-TOK-003", "BSK-TOK-004", "BSK-OBS-002"}
+    assert waits_apart(waits, declared, 600) == set()
+    assert phase_of(_Check("BSK-TOK-003"), declared, real_clock=True, apart=apart) == APART
+    assert phase_of(_Check("BSK-TOK-003"), declared, apart=apart) == SERIAL  # a moved clock: one at a time
+    assert phase_of(_Check("BSK-LEAK-002", "runs_last"), declared, real_clock=True, apart=apart) == LAST
+    assert phase_of(_Check("BSK-TFA-003"), declared, real_clock=True, apart=apart) == SERIAL
+
+
+def test_the_budget_is_a_deadline_long_waits_apart_overlap_the_serial_phase() -> None:
+    waits = Waits({"BSK-TOK-003": 902.0, "BSK-TOK-004": 902.0, "BSK-RL-008": 63.0, "BSK-TFA-003": 120.0,
+                   "BSK-LEAK-002": 902.0}, from_start={"BSK-LEAK-002"})
+    order = ["BSK-TOK-003", "BSK-TOK-004", "BSK-RL-008", "BSK-TFA-003", "BSK-LEAK-002"]
+    overlapping = {"BSK-TOK-003", "BSK-TOK-004", "BSK-RL-008"}
+    apart = {"BSK-TOK-003", "BSK-TOK-004"}
+    four = plan(order, waits, 1200, workers=4, overlapping=overlapping, apart=apart)
+    assert four.apart == ("BSK-TOK-003", "BSK-TOK-004")
+    assert four.beyond == ()
+    # the serial phase (63 s of parallel waiting, then the 2FA check) runs beside the long waits,
+    # and the wait counted from the run's start ends with them: the run waits about the longest one
+    assert four.overlapped == 902
+    assert four.lines()[1] == (
+        "real time: 2 long wait(s) each on a worker of its own, beside the rest of the run: BSK-TOK-003, BSK-TOK-004"
+    )
+    # with no worker to spare, the long waits share the parallel phase's workers
+    two = plan(order, waits, 1200, workers=2, overlapping=overlapping, apart=apart)
+    assert two.apart == () and two.overlapped == 902 + 63 + 120
+    # one process: the waits add up, each must end within the budget of the start
+    one = plan(order, waits, 1200)
+    assert one.beyond == ("BSK-TOK-004",) and one.overlapped == 902 + 63 + 120
