@@ -11,7 +11,9 @@ another while no other check runs anywhere.
 On a real clock, the checks of phase APART (a long wait, nothing disturbed
 but the clock) each go to a worker of their own as the run starts, when
 there are more workers than such checks, and that worker is told to shut
-down after it; the serial phase does not wait for them. With too few
+down after it; the serial phase does not wait for them, but its `runs_last`
+checks (which judge every worker's findings) are sent only once they have
+finished. With too few
 workers they are parallel checks, handed out first.
 
 An item whose phase is unknown (no phase file from the workers) is serial:
@@ -39,6 +41,7 @@ class PhasedScheduling(LoadScheduling):
         self._serial: list[int] = []  # indices for the serial phase, in order
         self._serial_node: Any = None  # the worker that runs them, once chosen
         self._serial_set: set[int] = set()
+        self._last_set: set[int] = set()  # the serial phase's runs_last checks
         self._apart_nodes: set[Any] = set()  # each running one long wait, beside the rest
 
     # -- the phase of each item ----------------------------------------------
@@ -80,7 +83,8 @@ class PhasedScheduling(LoadScheduling):
             apart = []
         self.pending[:] = first + apart + [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
         serial = [i for i in indices if phases.get(self.collection[i]) not in (FIRST, PARALLEL, LAST, APART)]
-        self._serial = serial + [i for i in indices if phases.get(self.collection[i]) == LAST]
+        self._last_set = {i for i in indices if phases.get(self.collection[i]) == LAST}
+        self._serial = serial + [i for i in indices if i in self._last_set]
         self._serial_set = set(self._serial)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
         if reporter is not None and self._serial:
@@ -103,9 +107,9 @@ class PhasedScheduling(LoadScheduling):
                 self.check_schedule(node)
             return
         elif self.pending and len(self.pending) < 2 * len(nodes):
-            nodes = cycle(nodes)
+            turns = cycle(nodes)
             for _ in range(len(self.pending)):
-                self._send_tests(next(nodes), 1)
+                self._send_tests(next(turns), 1)
         elif self.pending:
             chunk = max(min(len(self.pending) // len(nodes) // 4, self.maxschedchunk), 2)
             for node in nodes:
@@ -134,10 +138,19 @@ class PhasedScheduling(LoadScheduling):
         busy = [n for n in self.node2pending if n not in self._apart_nodes]
         if len(busy) > 1 or self._serial_node not in self.node2pending:
             return  # another worker still runs (or holds) a parallel check
-        serial, self._serial = self._serial, []
+        serial = list(self._serial)
+        if self._apart_nodes:
+            # the checks that judge the whole run wait for the long waits too:
+            # they read every finished worker's findings (the worker holds its
+            # last serial check until they come, or until it is shut down)
+            serial = [i for i in serial if i not in self._last_set]
+            if not serial:
+                return
+        self._serial = [i for i in self._serial if i not in serial]
         self.node2pending[self._serial_node].extend(serial)
         self._serial_node.send_runtest_some(serial)
-        self._serial_node.shutdown()
+        if not self._serial:
+            self._serial_node.shutdown()
 
     def remove_node(self, node: Any) -> str | None:
         if node is self._serial_node:

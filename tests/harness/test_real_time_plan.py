@@ -134,7 +134,7 @@ class _Check:
 
     def __init__(self, rid: str, *marks: str) -> None:
         self._markers = {"requirement": pytest.mark.requirement(rid).mark}
-        self._markers.update({name: getattr(pytest.mark, name).mark for name in marks})
+        self._markers.update({name: pytest.Mark(name, (), {}) for name in marks})
 
     def get_closest_marker(self, name: str):
         return self._markers.get(name)
