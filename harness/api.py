@@ -81,6 +81,7 @@ __all__ = [
     "TwoFactorAccount",
     "TwoFactorRegistry",
     "UserSession",
+    "log_out_for_good",
     "SECRET_FIELDS",
     # time
     "advance_to",
@@ -90,7 +91,6 @@ __all__ = [
     "parse_rfc3339",
     # the contract's constants
     "ACCESS_TOKEN_TTL",
-    "log_out_for_good",
     "DISPLAYED_SECRET_CHARS",
     "KEY_PREFIXES",
     "REFRESH_TOKEN_TTL",

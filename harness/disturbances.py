@@ -148,4 +148,3 @@ GUARD: Final = Guard()
 
 def touch(kind: str, what: str) -> None:
     GUARD.touch(kind, what)
-

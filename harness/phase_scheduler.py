@@ -13,8 +13,7 @@ but the clock) each go to a worker of their own as the run starts, when
 there are more workers than such checks, and that worker is told to shut
 down after it; the serial phase does not wait for them, but its `runs_last`
 checks (which judge every worker's findings) are sent only once they have
-finished. With too few
-workers they are parallel checks, handed out first.
+finished. With too few workers they are parallel checks, handed out first.
 
 An item whose phase is unknown (no phase file from the workers) is serial:
 the safe side.
@@ -68,10 +67,11 @@ class PhasedScheduling(LoadScheduling):
             self.log("**Different tests collected, aborting run**")
             return
         self.collection = next(iter(self.node2collection.values()))
-        phases = self._phases()
+        known = self._phases()
+        phases = [known.get(nodeid) for nodeid in self.collection]  # by index; None: unknown, so serial
         indices = range(len(self.collection))
-        first = [i for i in indices if phases.get(self.collection[i]) == FIRST]
-        apart = [i for i in indices if phases.get(self.collection[i]) == APART]
+        first = [i for i in indices if phases[i] == FIRST]
+        apart = [i for i in indices if phases[i] == APART]
         nodes = self.nodes
         if apart and len(nodes) > len(apart):
             for index, node in zip(apart, nodes[-len(apart):], strict=True):
@@ -81,9 +81,9 @@ class PhasedScheduling(LoadScheduling):
                 node.shutdown()  # a worker runs its last item only once told there is no other
             nodes = [node for node in nodes if node not in self._apart_nodes]
             apart = []
-        self.pending[:] = first + apart + [i for i in indices if phases.get(self.collection[i]) == PARALLEL]
-        serial = [i for i in indices if phases.get(self.collection[i]) not in (FIRST, PARALLEL, LAST, APART)]
-        self._last_set = {i for i in indices if phases.get(self.collection[i]) == LAST}
+        self.pending[:] = first + apart + [i for i in indices if phases[i] == PARALLEL]
+        serial = [i for i in indices if phases[i] not in (FIRST, PARALLEL, LAST, APART)]
+        self._last_set = {i for i in indices if phases[i] == LAST}
         self._serial = serial + [i for i in indices if i in self._last_set]
         self._serial_set = set(self._serial)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None

@@ -71,11 +71,12 @@ def early_login(request: pytest.FixtureRequest) -> Iterator[EarlyLogin | None]:
     if request.config.getoption("clock") not in ("real", "auto") or not request.config.getoption("target"):
         yield None  # the in-process server's clock is always moved, never waited
         return
-    if request.getfixturevalue("clock").name != "real":
+    clock = request.getfixturevalue("clock")
+    if clock.name != "real":
         yield None
         return
     registry = request.getfixturevalue("two_factor_registry")
-    before = request.getfixturevalue("clock").now()  # the harness's own reading, not the token's iat
+    before = clock.now()  # the harness's own reading, not the token's iat
     session = registry.login(request.getfixturevalue("alice"))
     yield EarlyLogin(session, before)
     log_out_for_good(session)
