@@ -31,6 +31,12 @@ PARALLEL, FIRST, SERIAL, LAST = "parallel", "first", "serial", "last"
 # run starts, when there are workers to spare; the rest of the run, the serial
 # phase included, goes on beside it (harness/real_time.py WAITS_APART_FROM).
 APART = "apart"
+# WAITING, on a real clock only: a parallel check that waits a while (a
+# rate-limit window, a key's expiry) and disturbs nothing but the clock. The
+# waiting checks are handed out first, one per worker in turn, so that their
+# waits overlap rather than queue on the worker that drew their module, and
+# the parallel phase (which the serial one waits for) ends with the longest.
+WAITING = "waiting"
 
 #: The kinds of disturbance, with what a check of that kind does to shared state.
 KINDS: Final = {

@@ -9,7 +9,7 @@
 | `user`          | function | alice, logged in (shared unless the check needs its own: shared_logins.py) |
 | `other_user`    | function | bob, logged in (likewise) |
 | `resources`     | function | creates keys and projects, deletes them after the check |
-| `two_factor`    | function | an account with 2FA on; turned off again after the check |
+| `two_factor`    | function | an account with 2FA on; turned off again after the check (real clock: after a row) |
 | `server`        | session  | the in-process server (not verified against a remote target) |
 
 Fixtures only: what they hand out and how it is made live in
@@ -29,9 +29,13 @@ from bsk_conformance.harness.profile import Account
 from bsk_conformance.harness.service import TargetService, open_target
 from bsk_conformance.harness.session import Resources, TwoFactorRegistry, UserSession
 from bsk_conformance.harness.shared_logins import SharedLogins, needs_own_login
+from bsk_conformance.harness.state import run_state
 from bsk_conformance.harness.target import Target
-from bsk_conformance.harness.two_factor import TwoFactorAccount, turn_off, turn_on
+from bsk_conformance.harness.two_factor import KeptTwoFactor, TwoFactorAccount, turn_off, turn_on
 from bsk_conformance.harness.verdicts import NotVerified
+
+#: config.stash: the 2FA enable shared by checks in a row on a real clock
+_kept_key = pytest.StashKey[KeptTwoFactor]()
 
 
 @pytest.fixture(scope="session")
@@ -103,12 +107,30 @@ def resources(target: Target, two_factor_registry: TwoFactorRegistry) -> Iterato
         yield made
 
 
+@pytest.fixture(scope="session")
+def _bsk_kept_two_factor(
+    request: pytest.FixtureRequest, target: Target, two_factor_registry: TwoFactorRegistry
+) -> Iterator[KeptTwoFactor]:
+    kept = KeptTwoFactor(target, two_factor_registry)
+    request.config.stash[_kept_key] = kept
+    try:
+        yield kept
+    finally:
+        del request.config.stash[_kept_key]
+        kept.release()  # a run cut short after a check that held it
+
+
 @pytest.fixture
 def two_factor(
-    target: Target, clock: ClockStrategy, two_factor_registry: TwoFactorRegistry, alice: Account
+    target: Target,
+    clock: ClockStrategy,
+    two_factor_registry: TwoFactorRegistry,
+    alice: Account,
+    _bsk_kept_two_factor: KeptTwoFactor,
 ) -> Iterator[TwoFactorAccount]:
     """An account with 2FA on. A profile account with `totpSecret` is used as
-    it is; otherwise 2FA is turned on for alice and turned off afterwards."""
+    it is; otherwise 2FA is turned on for alice and turned off afterwards
+    (on a real clock, after the last of the checks in a row that ask for it)."""
     for account in target.profile.accounts:
         if account.totp_secret:
             yield TwoFactorAccount(account, account.totp_secret, False, two_factor_registry)
@@ -120,8 +142,49 @@ def two_factor(
             "2FA checks need the clock moved by whole TOTP steps (30 s): "
             "no clock control and too little --real-time-budget"
         )
+    if clock.name == "real":  # each step is real waiting: checks in a row share one enable
+        yield _bsk_kept_two_factor.take(alice)
+        return
     account = turn_on(target, two_factor_registry, alice)
     try:
         yield account
     finally:
         turn_off(target, two_factor_registry, account)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = run_state(config)
+    if state is not None and state.options.clock == "real":
+        items[:] = two_factor_in_a_row(items)
+
+
+def two_factor_in_a_row(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The checks that ask for `two_factor` in a row, at the first one's
+    place, so that on a real clock they share one enable (`KeptTwoFactor`).
+    They all run in the serial phase, where order is collection order; the
+    `runs_last` ones stay last, and every other check keeps its order."""
+    row = [item for item in items
+           if "two_factor" in item.fixturenames and item.get_closest_marker("runs_last") is None]
+    if len(row) < 2:
+        return list(items)
+    first = items.index(row[0])
+    grouped = {id(item) for item in row}
+    rest = [item for item in items if id(item) not in grouped]
+    return rest[:first] + row + rest[first:]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a check's own teardown (its lockouts released first): the 2FA
+    it shared handed on to the next check when that one asks for it too,
+    else turned off. Inside the check's run, so its evidence and declared
+    disturbances cover the exchanges."""
+    try:
+        return (yield)
+    finally:
+        kept = item.config.stash.get(_kept_key, None)
+        if kept is not None and kept.holding:
+            if nextitem is not None and "two_factor" in nextitem.fixturenames and not item.session.shouldstop:
+                kept.hand_on()
+            else:
+                kept.release()

@@ -14,6 +14,8 @@ there are more workers than such checks, and that worker is told to shut
 down after it; the serial phase does not wait for them, but its `runs_last`
 checks (which judge every worker's findings) are sent only once they have
 finished. With too few workers they are parallel checks, handed out first.
+The checks of phase WAITING (a shorter wait, nothing disturbed but the clock)
+go one per worker in turn as the run starts, before the other parallel ones.
 
 An item whose phase is unknown (no phase file from the workers) is serial:
 the safe side.
@@ -30,7 +32,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from bsk_conformance.harness.disturbances import APART, FIRST, LAST, PARALLEL
+from bsk_conformance.harness.disturbances import APART, FIRST, LAST, PARALLEL, WAITING
 
 
 class PhasedScheduling(LoadScheduling):
@@ -81,8 +83,9 @@ class PhasedScheduling(LoadScheduling):
                 node.shutdown()  # a worker runs its last item only once told there is no other
             nodes = [node for node in nodes if node not in self._apart_nodes]
             apart = []
-        self.pending[:] = first + apart + [i for i in indices if phases[i] == PARALLEL]
-        serial = [i for i in indices if phases[i] not in (FIRST, PARALLEL, LAST, APART)]
+        waiting = [i for i in indices if phases[i] == WAITING]
+        self.pending[:] = first + apart + waiting + [i for i in indices if phases[i] == PARALLEL]
+        serial = [i for i in indices if phases[i] not in (FIRST, PARALLEL, LAST, APART, WAITING)]
         self._last_set = {i for i in indices if phases[i] == LAST}
         self._serial = serial + [i for i in indices if i in self._last_set]
         self._serial_set = set(self._serial)
@@ -99,6 +102,7 @@ class PhasedScheduling(LoadScheduling):
         if first and len(nodes) > 1 and len(self.pending) > len(first):
             # the long checks, alone, to one worker; the others share the rest
             self._send_tests(nodes[0], len(first))
+            self._spread(waiting, nodes[1:] + nodes[:1])  # the long checks' worker last: it has them to run
             rest = nodes[1:]
             chunk = max(min(len(self.pending) // len(rest) // 4, self.maxschedchunk), 2)
             for node in rest:
@@ -106,7 +110,8 @@ class PhasedScheduling(LoadScheduling):
             for node in rest:  # the first worker gets more only as its long checks end
                 self.check_schedule(node)
             return
-        elif self.pending and len(self.pending) < 2 * len(nodes):
+        self._spread(waiting, nodes)
+        if self.pending and len(self.pending) < 2 * len(nodes):
             turns = cycle(nodes)
             for _ in range(len(self.pending)):
                 self._send_tests(next(turns), 1)
@@ -116,6 +121,19 @@ class PhasedScheduling(LoadScheduling):
                 self._send_tests(node, chunk)
         for node in nodes:
             self.check_schedule(node)
+
+    def _spread(self, waiting: list[int], nodes: list[Any]) -> None:
+        """Each waiting check to a worker in turn, ahead of the rest of the
+        parallel phase: their waits overlap instead of queuing on the worker
+        that drew their module (one item at a time: load scheduling's chunks
+        would hand a worker several in a row)."""
+        if len(nodes) < 2 or not waiting:
+            return
+        chosen = set(waiting)
+        self.pending[:] = [i for i in self.pending if i not in chosen]
+        for index, node in zip(waiting, cycle(nodes)):
+            self.node2pending[node].append(index)
+            node.send_runtest_some([index])
 
     # -- moving from the parallel phase to the serial one ----------------------
 

@@ -37,10 +37,11 @@ from bsk_conformance.harness.disturbances import (
     LAST,
     PARALLEL,
     SERIAL,
+    WAITING,
     DisturbanceError,
     load_disturbances,
 )
-from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, load_waits, waits_apart
+from bsk_conformance.harness.real_time import OVERLAPPING_WAITS, load_waits, waits_apart, waits_spread
 from bsk_conformance.harness.state import CHECK_PROPERTY, declared_key, run_state
 from bsk_conformance.harness.verdicts import EXIT_USAGE
 
@@ -93,6 +94,7 @@ def phase_of(
     declared: dict[str, frozenset[str]],
     real_clock: bool = False,
     apart: frozenset[str] = frozenset(),
+    waiting: frozenset[str] = frozenset(),
 ) -> str:
     if item.get_closest_marker("runs_last") is not None:
         return LAST
@@ -111,6 +113,8 @@ def phase_of(
     # (Guard.logged_in enforces that no login follows the wait).
     if real_clock and marker.args[0] in apart:
         return APART
+    if real_clock and marker.args[0] in waiting:
+        return WAITING
     return FIRST if item.get_closest_marker("runs_first") is not None else PARALLEL
 
 
@@ -128,10 +132,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     profile = state.profile if state is not None else None  # read once, at configure
     all_serial = profile is not None and any(a.totp_secret for a in profile.accounts)
     real_clock = state is not None and state.options.clock == "real"
-    apart = frozenset()
+    apart = waiting = frozenset()
     if real_clock:
-        apart = waits_apart(load_waits(state.catalogue), declared, state.options.real_time_budget)
-    phases = {item.nodeid: phase_of(item, declared, real_clock, apart) for item in session.items}
+        waits, budget = load_waits(state.catalogue), state.options.real_time_budget
+        apart, waiting = waits_apart(waits, declared, budget), waits_spread(waits, declared, budget)
+    phases = {item.nodeid: phase_of(item, declared, real_clock, apart, waiting) for item in session.items}
     if all_serial:
         phases = {nodeid: LAST if phase == LAST else SERIAL for nodeid, phase in phases.items()}
     for item in session.items:

@@ -30,6 +30,9 @@ OVERLAPPING_WAITS: Final = frozenset({"clock"})
 #: the run's wall time then approaches the longest wait, not the parallel
 #: phase's waits followed by the serial phase's.
 WAITS_APART_FROM: Final = 300.0
+#: A shorter wait than that, but long enough to matter (a rate-limit window,
+#: a key's expiry): its checks are handed out first, one per worker in turn.
+WAITS_SPREAD_FROM: Final = 10.0
 
 
 class WaitsError(ValueError):
@@ -88,6 +91,18 @@ def waits_apart(waits: Mapping[str, float], declared: Mapping[str, frozenset[str
     return frozenset(
         rid for rid, seconds in waits.items()
         if WAITS_APART_FROM <= seconds <= budget and declared.get(rid) == OVERLAPPING_WAITS and rid not in from_start
+    )
+
+
+def waits_spread(waits: Mapping[str, float], declared: Mapping[str, frozenset[str]], budget: float) -> frozenset[str]:
+    """The requirements whose checks are spread one per worker on a real
+    clock (phase WAITING): a wait of WAITS_SPREAD_FROM or more that the budget
+    can hold, shorter than a wait apart, and nothing disturbed but the clock."""
+    from_start = getattr(waits, "from_start", frozenset())
+    return frozenset(
+        rid for rid, seconds in waits.items()
+        if WAITS_SPREAD_FROM <= seconds < WAITS_APART_FROM and seconds <= budget
+        and declared.get(rid) == OVERLAPPING_WAITS and rid not in from_start
     )
 
 

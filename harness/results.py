@@ -22,7 +22,7 @@ from bsk_conformance.harness.verdicts import (
     PreconditionFailed,
     requirement_status,
 )
-from bsk_conformance.reports.verdict_rules import completeness_of, overall_verdict, summary_of
+from bsk_conformance.reports.verdict_rules import completeness_of, counted_outcomes, overall_verdict, summary_of
 from bsk_conformance.reports.vocabulary import section_key
 
 MESSAGE_CAP = 4000
@@ -32,12 +32,12 @@ _SEVERITY = {"passed": 0, "skipped": 1, "not_verified": 2, "error": 3, "failed":
 
 def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
     """Classify one phase (setup, call, teardown) of a check."""
-    outcome, message = "passed", None
+    outcome, message, supplementary = "passed", None, False
     excinfo = call.excinfo
     if excinfo is not None:
         error = excinfo.value
         if isinstance(error, NotVerified):
-            outcome, message = "not_verified", error.reason
+            outcome, message, supplementary = "not_verified", error.reason, error.supplementary
         elif isinstance(error, PreconditionFailed):
             # the target's fault, but not the rule under check: neither a verdict nor a harness problem
             outcome, message = "error", f"precondition failed: {error}"
@@ -65,7 +65,10 @@ def phase_outcome(call: pytest.CallInfo, redactor: Redactor) -> dict[str, Any]:
         message, was_cut = redactor.shorten(message, MESSAGE_CAP)  # redacted before it is cut
         if was_cut:
             message += " [… truncated]"
-    return {"when": call.when, "outcome": outcome, "message": message, "duration": call.duration}
+    phase = {"when": call.when, "outcome": outcome, "message": message, "duration": call.duration}
+    if supplementary:
+        phase["supplementary"] = True
+    return phase
 
 
 def _verdict_behind(error: BaseException) -> str | None:
@@ -94,7 +97,7 @@ def fold_phase(nodeid: str, requirement: str, phases: list[dict], evidence: list
     message = worst["message"]
     if worst["outcome"] == "failed" and messages:
         message = f"{message}\n(also: {'; '.join(messages)})"
-    return {
+    record = {
         "nodeid": nodeid,
         "requirement": requirement,
         "outcome": worst["outcome"],
@@ -102,6 +105,9 @@ def fold_phase(nodeid: str, requirement: str, phases: list[dict], evidence: list
         "durationSeconds": round(sum(p["duration"] for p in phases), 6),
         "evidence": [exchange.as_dict() for exchange in evidence],
     }
+    if worst.get("supplementary"):
+        record["supplementary"] = True
+    return record
 
 
 #: why a check of the index that has no record did not run, when the run was not interrupted
@@ -144,7 +150,7 @@ def build_result(
         missing = [name for name in catalogue.checks.get(requirement.id, ()) if name not in ran]
         own = sorted([*own, *(_not_run_record(name, requirement.id, not_run) for name in missing)],
                      key=lambda c: c["nodeid"])
-        status = requirement_status(requirement.level, [c["outcome"] for c in own])
+        status = requirement_status(requirement.level, counted_outcomes(own))
         requirements.append(
             {
                 "id": requirement.id,
@@ -157,9 +163,7 @@ def build_result(
                 "verifiable": requirement.verifiable,
                 "applicable": requirement.applies_to(in_process=in_process, environment=environment),
                 "needs": list(requirement.needs),
-                "checks": [
-                    {k: c[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")} for c in own
-                ],
+                "checks": [_check_entry(c) for c in own],
             }
         )
     result: dict[str, Any] = {
@@ -188,6 +192,13 @@ def build_result(
         # what was certified, precisely: the JWKS, the Server header, TLS version and certificate
         result["targetFingerprint"] = dict(target_fingerprint)
     return result
+
+
+def _check_entry(check: dict) -> dict[str, Any]:
+    entry = {k: check[k] for k in ("nodeid", "outcome", "message", "durationSeconds", "evidence")}
+    if check.get("supplementary"):
+        entry["supplementary"] = True
+    return entry
 
 
 def _not_run_record(name: str, rid: str, message: str) -> dict[str, Any]:

@@ -73,14 +73,17 @@ class NotVerified(pytest.skip.Exception):  # type: ignore[misc,name-defined]
     the plugin tells it apart from an ordinary skip and reports `not_verified`.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, supplementary: bool = False) -> None:
         super().__init__(msg=f"not verified: {reason}", allow_module_level=False)
         self.reason = reason
+        # the check judges again what its requirement's other checks judge, and the
+        # run (not the target) kept it from doing so: reports/verdict_rules.py counted_outcomes
+        self.supplementary = supplementary
 
 
-def not_verified(reason: str) -> None:
+def not_verified(reason: str, *, supplementary: bool = False) -> None:
     """Stop the current check and report it as not verified, with the reason."""
-    raise NotVerified(reason)
+    raise NotVerified(reason, supplementary=supplementary)
 
 
 def run_exit_code(result: dict, *, strict: bool) -> int:

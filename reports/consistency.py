@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .verdict_rules import completeness_of, overall_verdict, requirement_status, summary_of
+from .verdict_rules import completeness_of, counted_outcomes, overall_verdict, requirement_status, summary_of
 
 
 def _outcomes(requirement: Mapping[str, Any]) -> list[str]:
@@ -27,7 +27,7 @@ def recomputed_problems(result: Mapping[str, Any]) -> list[str]:
     requirements = list(result.get("requirements") or [])
     for requirement in requirements:
         outcomes = _outcomes(requirement)
-        expected = requirement_status(str(requirement.get("level")), outcomes)
+        expected = requirement_status(str(requirement.get("level")), counted_outcomes(requirement.get("checks") or []))
         if requirement.get("status") != expected:
             shown = ", ".join(sorted(set(outcomes))) or "no checks"
             found.append(

@@ -50,6 +50,24 @@ def requirement_status(level: str, outcomes: Iterable[str]) -> str:
     return "passed"
 
 
+def counted_outcomes(checks: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The outcomes a requirement's status folds (:func:`requirement_status`).
+
+    Every check's, but for a ``not_verified`` check marked ``supplementary``
+    while another check of the requirement, not so marked, passed. Such a
+    check judges again what the other checks judge (the model-based run), and
+    was not verified for a reason of the run's own making, not the target's
+    (a real clock: the run leaves out the operations that move time). The
+    check that passed verified the requirement; the supplementary one adds
+    nothing either way, and its entry says why. Without a check that passed,
+    its outcome counts like any other.
+    """
+    entries = list(checks)
+    verified = any(c.get("outcome") == "passed" and not c.get("supplementary") for c in entries)
+    return [str(c.get("outcome")) for c in entries
+            if not (verified and c.get("supplementary") and c.get("outcome") == "not_verified")]
+
+
 def run_verdict(statuses: Iterable[tuple[str, str]]) -> str:
     """The verdict from (level, status) pairs of every requirement that counts."""
     pairs = list(statuses)

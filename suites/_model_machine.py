@@ -105,6 +105,9 @@ INVALID_KEYS = {  # a body POST /api-keys must refuse with 400 invalid_request, 
 # what the run judges only by failed logins, which it sends only where a login throttle they
 # may meet can be waited out by moving the target's clock (ModelRun.can_wait_out_throttles)
 BY_FAILED_LOGINS = ("BSK-EP-009", "BSK-TFA-001", "BSK-TFA-010")
+# what only a moved clock reaches (ModelRun.can_move): access-token and key expiry, a new
+# rate-limit window, 2FA codes from unused steps
+BY_MOVING_TIME = ("BSK-TOK-004", "BSK-KEY-014", "BSK-RL-008", "BSK-TFA-003", "BSK-TFA-005", "BSK-TFA-006")
 
 
 class Divergence(AssertionError):

@@ -16,10 +16,17 @@ from typing import NamedTuple
 
 import pytest
 
-from bsk_conformance.harness.api import CleanupFailed, UserSession, log_out_for_good, record_disturbance, share_dir
+from bsk_conformance.harness.api import (
+    CleanupFailed,
+    UserSession,
+    log_out_for_good,
+    not_verified,
+    record_disturbance,
+    share_dir,
+)
 
 from ._keys import KeyLeakScanner
-from ._lockout import Lockouts
+from ._lockout import LONGEST_LOCK, Lockouts
 from ._stray_credentials import StrayCredentialScanner
 from ._wire import SignedIn
 
@@ -93,6 +100,15 @@ def whole_run_key_leaks(request: pytest.FixtureRequest, key_leak_scanner: KeyLea
             if path.name != own:
                 key_leak_scanner.absorb(json.loads(path.read_text(encoding="utf-8")))
     return key_leak_scanner
+
+
+@pytest.fixture
+def lock_can_be_waited_out(clock) -> None:
+    """Asked for before `two_factor` by a check that may lock an account on
+    purpose: where a lock could not be waited out (LONGEST_LOCK) it is not
+    verified before turning 2FA on spends TOTP steps (real waiting, on a real clock)."""
+    if not clock.can_advance(LONGEST_LOCK):
+        not_verified("its failed logins may lock the account; restoring it needs the clock moved past Retry-After")
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ import pytest
 
 from bsk_conformance.harness.api import TOTP_STEP, CleanupFailed, fail, not_verified, requirement
 
-from ._model_machine import BY_FAILED_LOGINS, ModelRun, run_model
+from ._model_machine import BY_FAILED_LOGINS, BY_MOVING_TIME, ModelRun, run_model
 
 # The model also predicts answers for these, but only drawn sequences come to them, and not in
 # every run (hypothesis enables a random subset of the rules per sequence); the opening tour
@@ -85,17 +85,26 @@ def judged_by_the_model(run: ModelRun, rid: str, target) -> None:
              + " | ".join(steps))
     if run.judged[rid]:
         return
+    # Left out by this run's clock, not by the target: the fixed checks of the requirement judge it
+    # (waiting in real time where the budget allows), and where one of them passed, this check's
+    # "not verified" does not hold the requirement back (reports/verdict_rules.py counted_outcomes)
     if rid in BY_FAILED_LOGINS and not run.can_wait_out_throttles():
         not_verified(f"{run.summary()} sends no failed logins: a login throttle they may meet could not be "
-                     f"waited out, as the target's clock cannot be moved a day ahead (--clock {run.clock.name})")
+                     f"waited out, as the target's clock cannot be moved a day ahead (--clock {run.clock.name})",
+                     supplementary=True)
     if run.transport is not None:
         raise run.transport  # the target failed an exchange first: "target problem", as in a fixed check
-    still = "" if run.can_move(TOTP_STEP) else (
+    left_out = not run.can_move(TOTP_STEP)
+    still = "" if not left_out else (
         f"; the operations that move the target's time were left out (--clock {run.clock.name}: it is moved "
         "by this run, never slept)")
+    by_the_clock = left_out and rid in BY_MOVING_TIME
     if run.ended:  # a budget would not have helped
         not_verified(f"{run.summary()} never came to an operation this requirement judges; the run ended "
-                     f"early: {run.ended}{still}")
+                     f"early: {run.ended}{still}", supplementary=by_the_clock)
+    if by_the_clock:
+        not_verified(f"{run.summary()} never came to an operation this requirement judges{still}; its fixed "
+                     "checks judge it, waiting in real time where the budget allows", supplementary=True)
     not_verified(f"{run.summary()} never came to an operation this requirement judges{still}; "
                  "a larger --model-examples or --model-steps gives it more")
 

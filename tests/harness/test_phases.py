@@ -236,6 +236,30 @@ def test_with_no_worker_to_spare_a_long_real_wait_is_a_parallel_check_handed_out
     assert sorted(one.sent + two.sent) == [i for i in range(12) if i != 6]
 
 
+def test_waiting_checks_go_one_per_worker_before_the_rest(tmp_path):
+    """Phase WAITING (a rate-limit window, a key's expiry, on a real clock):
+    three waiting checks of one module reach three workers as their first
+    checks, in turn, instead of queuing on the worker that drew the module;
+    they stay parallel checks: all sent before the serial phase."""
+    pytest.importorskip("xdist")
+    scheduler, one, two, three = _scheduled(tmp_path, 20, {7: "waiting", 8: "waiting", 9: "waiting", 15: "serial"},
+                                            workers=3)
+    assert [one.sent[0], two.sent[0], three.sent[0]] == [7, 8, 9]
+    assert 15 not in one.sent + two.sent + three.sent
+    _run_the_parallel_phase(scheduler, (one, two, three))
+    assert sorted(one.sent + two.sent + three.sent) == [i for i in range(20) if i != 15]
+
+
+def test_waiting_checks_reach_the_worker_of_the_long_first_checks_last(tmp_path):
+    pytest.importorskip("xdist")
+    scheduler, one, two, three = _scheduled(tmp_path, 20, {0: "first", 5: "waiting", 6: "waiting", 7: "waiting"},
+                                            workers=3)
+    assert one.sent[:2] == [0, 7], "the long check first, then the third waiting check"
+    assert two.sent[0] == 5 and three.sent[0] == 6
+    _run_the_parallel_phase(scheduler, (one, two, three))
+    assert sorted(one.sent + two.sent + three.sent) == list(range(20))
+
+
 # -- the key-leak scan sees every worker --------------------------------------
 
 

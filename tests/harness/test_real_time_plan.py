@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bsk_conformance.harness.disturbances import APART, LAST, PARALLEL, SERIAL, load_disturbances
+from bsk_conformance.harness.disturbances import APART, LAST, PARALLEL, SERIAL, WAITING, load_disturbances
 from bsk_conformance.harness.phases import phase_of
 from bsk_conformance.harness.real_time import (
     OVERLAPPING_WAITS,
@@ -20,6 +20,7 @@ from bsk_conformance.harness.real_time import (
     parse_waits,
     plan,
     waits_apart,
+    waits_spread,
 )
 from bsk_conformance.harness.requirements import load_catalogue
 
@@ -182,6 +183,20 @@ def test_the_long_waits_that_only_move_the_clock_run_apart_on_a_real_clock() -> 
     assert phase_of(_Check("BSK-TOK-003"), declared, apart=apart) == SERIAL  # a moved clock: one at a time
     assert phase_of(_Check("BSK-LEAK-002", "runs_last"), declared, real_clock=True, apart=apart) == LAST
     assert phase_of(_Check("BSK-TFA-003"), declared, real_clock=True, apart=apart) == SERIAL
+
+
+def test_the_shorter_waits_that_only_move_the_clock_are_spread_one_per_worker() -> None:
+    declared = load_disturbances(CATALOGUE)
+    waits = load_waits(CATALOGUE)
+    spread = waits_spread(waits, declared, 1200)
+    # the rate-limit windows and the key's expiry: not the long waits apart, not a 2FA check's or a lock's
+    assert {"BSK-KEY-014", "BSK-RL-005", "BSK-RL-008", "BSK-RL-010", "BSK-OBS-006", "BSK-OBS-007"} <= spread
+    assert not spread & {"BSK-TOK-003", "BSK-TFA-003", "BSK-RL-009", "BSK-LEAK-002"}
+    assert all(10 <= waits[rid] < 300 for rid in spread)
+    assert waits_spread(waits, declared, 30) == {rid for rid in spread if waits[rid] <= 30} != set()
+    assert phase_of(_Check("BSK-RL-008"), declared, real_clock=True, waiting=spread) == WAITING
+    assert phase_of(_Check("BSK-RL-008"), declared, waiting=spread) == SERIAL  # a moved clock: one at a time
+    assert phase_of(_Check("BSK-WIRE-001"), declared, real_clock=True, waiting=spread) == PARALLEL
 
 
 def test_the_budget_is_a_deadline_long_waits_apart_overlap_the_serial_phase() -> None:

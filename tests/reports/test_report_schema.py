@@ -11,6 +11,9 @@ import pytest
 from synthetic_results import make_result
 
 from bsk_conformance import reports
+from bsk_conformance.reports.consistency import recomputed_problems
+
+
 def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
     schema = json.loads(reports.schema_path().read_text(encoding="utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -113,3 +116,26 @@ def test_write_reports_refuses_an_invalid_result_and_writes_nothing(tmp_path) ->
     with pytest.raises(reports.InvalidResult):
         reports.write_reports(_mutated(lambda r: r.update(verdict="maybe")), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_requirement_passed_beside_a_supplementary_check_agrees_with_itself() -> None:
+    """A fixed check passed; the model run's check, left out by the run's clock, is marked
+    supplementary: the report is valid and consistent. The same report without the mark
+    does not agree with itself (the requirement would be not verified)."""
+    result = make_result()
+    before = recomputed_problems(result)  # the sample's own (its checks are not all foldable ones)
+    (token,) = [r for r in result["requirements"] if r["id"] == "BSK-TOK-001"]
+    token["checks"].append({**token["checks"][0], "nodeid": "suites/test_model_run.py::test_model_run_login",
+                            "outcome": "not_verified", "message": "left out by --clock real", "supplementary": True})
+    reports.validate(result)
+    assert recomputed_problems(result) == before
+    del token["checks"][-1]["supplementary"]
+    found = [problem for problem in recomputed_problems(result) if problem not in before]
+    assert len(found) == 1 and any("BSK-TOK-001 is passed" in problem and "make it not_verified" in problem for problem in found), found
+
+
+def test_only_true_marks_a_check_supplementary() -> None:
+    result = make_result()
+    result["requirements"][0]["checks"][0]["supplementary"] = False
+    with pytest.raises(Exception):
+        reports.validate(result)

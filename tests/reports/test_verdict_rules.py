@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from bsk_conformance.reports.verdict_rules import completeness_of, overall_verdict, verdict_of
+from bsk_conformance.reports.verdict_rules import (
+    completeness_of,
+    counted_outcomes,
+    overall_verdict,
+    requirement_status,
+    verdict_of,
+)
 
 SIGTERM = {"cause": "SIGTERM", "message": "interrupted by SIGTERM", "check": None, "cleanup": "complete"}
 
@@ -54,3 +60,32 @@ def test_overall_verdict(statuses: list[str], interruption: dict[str, Any] | Non
 def test_a_skipped_requirement_does_not_make_the_usual_verdict_incomplete() -> None:
     """verdict_of is unchanged: what was left out is the overall verdict's business, not the run's rules."""
     assert verdict_of([req("BSK-A-001", "passed"), req("BSK-A-002", "skipped")]) == "conformant"
+
+
+def check(outcome: str, supplementary: bool = False) -> dict[str, Any]:
+    marked = {"supplementary": True} if supplementary else {}
+    return {"nodeid": f"suites/t.py::test_{outcome}", "outcome": outcome, **marked}
+
+
+@pytest.mark.parametrize(
+    ("checks", "status"),
+    [
+        # a fixed check passed; the model run's check, left out by the run's clock, adds nothing
+        ([check("passed"), check("not_verified", supplementary=True)], "passed"),
+        # nothing else verified it: the supplementary check counts like any other
+        ([check("not_verified", supplementary=True)], "not_verified"),
+        ([check("not_verified"), check("not_verified", supplementary=True)], "not_verified"),
+        # a failure, an error or a check left out still decide
+        ([check("failed"), check("not_verified", supplementary=True)], "failed"),
+        ([check("passed"), check("error"), check("not_verified", supplementary=True)], "error"),
+        ([check("passed"), check("skipped"), check("not_verified", supplementary=True)], "skipped"),
+        # an ordinary not verified is never set aside
+        ([check("passed"), check("not_verified")], "not_verified"),
+        # a supplementary check that passed verifies nothing on its sibling's behalf
+        ([check("passed", supplementary=True), check("not_verified", supplementary=True)], "not_verified"),
+    ],
+)
+def test_a_supplementary_check_left_out_by_the_clock_holds_back_no_requirement_another_check_verified(
+    checks: list[dict[str, Any]], status: str
+) -> None:
+    assert requirement_status("MUST", counted_outcomes(checks)) == status
