@@ -12,8 +12,11 @@ On a real clock, the checks of phase APART (a long wait, nothing disturbed
 but the clock) each go to a worker of their own as the run starts, when
 there are more workers than such checks, and that worker is told to shut
 down after it; the serial phase does not wait for them, but its `runs_last`
-checks (which judge every worker's findings) are sent only once they have
-finished. With too few workers they are parallel checks, handed out first.
+checks (which judge every worker's findings) run only once they have
+finished: the first goes with the serial checks, so that the last of those
+runs at once (a worker runs an item only when the next has come), and the
+worker holds it until the others follow. With too few workers they are
+parallel checks, handed out first.
 The checks of phase WAITING (a shorter wait, nothing disturbed but the clock)
 go one per worker in turn as the run starts, before the other parallel ones.
 
@@ -44,6 +47,7 @@ class PhasedScheduling(LoadScheduling):
         self._serial_set: set[int] = set()
         self._last_set: set[int] = set()  # the serial phase's runs_last checks
         self._apart_nodes: set[Any] = set()  # each running one long wait, beside the rest
+        self._holding = False  # the serial worker holds a runs_last check until the long waits end
 
     # -- the phase of each item ----------------------------------------------
 
@@ -140,6 +144,8 @@ class PhasedScheduling(LoadScheduling):
     def check_schedule(self, node: Any, duration: float = 0) -> None:
         if node.shutting_down:
             return
+        if self._holding and self._apart_nodes and node is self._serial_node:
+            return  # neither more nor shutdown: either would let it run the runs_last check it holds
         if self.pending or not self._serial:
             super().check_schedule(node, duration)
             if self.pending or not self._serial:
@@ -159,15 +165,21 @@ class PhasedScheduling(LoadScheduling):
         serial = list(self._serial)
         if self._apart_nodes:
             # the checks that judge the whole run wait for the long waits too:
-            # they read every finished worker's findings (the worker holds its
-            # last serial check until they come, or until it is shut down)
-            serial = [i for i in serial if i not in self._last_set]
-            if not serial:
+            # they read every finished worker's findings. The first of them
+            # goes along, so that the worker runs its last serial check now
+            # and holds that one (it runs an item only once the next has come,
+            # or once it is shut down) until the others follow.
+            before = [i for i in serial if i not in self._last_set]
+            if not before:
                 return
+            serial = before + [i for i in serial if i in self._last_set][:1]
+            self._holding = len(serial) > len(before)
+        else:
+            self._holding = False
         self._serial = [i for i in self._serial if i not in serial]
         self.node2pending[self._serial_node].extend(serial)
         self._serial_node.send_runtest_some(serial)
-        if not self._serial:
+        if not self._serial and not self._holding:
             self._serial_node.shutdown()
 
     def remove_node(self, node: Any) -> str | None:
@@ -186,7 +198,8 @@ class PhasedScheduling(LoadScheduling):
 
     @property
     def tests_finished(self) -> bool:
-        return not self._serial and super().tests_finished
+        # xdist counts a worker holding one item as finished, and would shut it down
+        return not self._serial and not (self._holding and self._apart_nodes) and super().tests_finished
 
     @property
     def has_pending(self) -> bool:

@@ -218,13 +218,39 @@ def test_a_long_real_wait_gets_a_worker_of_its_own_and_the_serial_phase_does_not
         scheduler.mark_test_complete(other, index)
     scheduler.remove_node(other)
     assert scheduler.node2pending[three] == [4], "the long wait is still running"
-    assert chosen.sent[-1] == 6, "the serial phase waited for the long wait"
-    # the runs_last check judges every worker's findings: it waits for the long wait's
-    assert 11 not in chosen.sent and not chosen.shutting_down and not scheduler.tests_finished
+    # the serial check did not wait for the long wait: the runs_last check came
+    # along, so the worker runs 6 now (it runs an item once the next has come)
+    assert chosen.sent[-2:] == [6, 11]
+    scheduler.mark_test_complete(chosen, 6)
+    # the runs_last check judges every worker's findings: the worker holds it
+    # (neither another item nor shutdown) until the long wait has ended
+    assert not chosen.shutting_down and not scheduler.tests_finished
+    scheduler.check_schedule(chosen)
+    assert not chosen.shutting_down and not scheduler.tests_finished
     scheduler.mark_test_complete(three, 4)
     scheduler.remove_node(three)
-    assert chosen.sent[-1] == 11 and chosen.shutting_down
+    assert chosen.shutting_down
     assert sorted(one.sent + two.sent + three.sent) == list(range(12))
+
+
+def test_runs_last_checks_beside_a_long_real_wait_are_held_back_but_the_first(tmp_path):
+    pytest.importorskip("xdist")
+    scheduler, one, two, three = _scheduled(tmp_path, 14, {4: "apart", 6: "serial", 11: "last", 13: "last"},
+                                            workers=3)
+    _run_the_parallel_phase(scheduler, (one, two))
+    chosen = scheduler._serial_node
+    other = two if chosen is one else one
+    for index in list(scheduler.node2pending[other]):
+        scheduler.mark_test_complete(other, index)
+    scheduler.remove_node(other)
+    assert chosen.sent[-2:] == [6, 11] and 13 not in chosen.sent
+    scheduler.mark_test_complete(chosen, 6)
+    scheduler.check_schedule(chosen)
+    assert 13 not in chosen.sent and not chosen.shutting_down and not scheduler.tests_finished
+    scheduler.mark_test_complete(three, 4)
+    scheduler.remove_node(three)
+    assert chosen.sent[-2:] == [11, 13] and chosen.shutting_down
+    assert sorted(one.sent + two.sent + three.sent) == list(range(14))
 
 
 def test_with_no_worker_to_spare_a_long_real_wait_is_a_parallel_check_handed_out_first(tmp_path):
