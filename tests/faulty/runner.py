@@ -1,5 +1,9 @@
-"""Runs the harness against the reference server or a variant, in a
-subprocess (a fresh pytest, exactly as a user runs it), and reads its JSON.
+"""Runs the harness against the reference server or a variant, as the
+command line `python -m pytest ...` in a process of its own, and reads its
+JSON. The process is forked from a server that has imported what every run
+imports (tests/fork_runs.py: a third of the project's test time went
+on those imports); `BSK_FRESH_HARNESS_PROCESS=1` starts a fresh interpreter
+for each run instead.
 
 Two legs: in-process (`--reference-factory`: the harness builds the server
 itself and may move its clock, read its database and log), and remote (the
@@ -9,7 +13,6 @@ and `--target-profile`, as a vendor runs it)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from pathlib import Path
 from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.latitude import Latitude
 from tests.faulty.variant import Variant
+from tests.fork_runs import harness_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,7 +109,8 @@ def _run(
             MODEL_RUN if model_only else None)
         if markers:
             command += ["-m", markers]
-        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        exit_code, output = harness_process(command, ROOT, timeout)
         report = Path(report_dir) / "conformance.json"
         result = json.loads(report.read_text()) if report.exists() else None
-    return Run(completed.returncode, result, completed.stdout + completed.stderr)
+    return Run(exit_code, result, output)
+

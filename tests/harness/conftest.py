@@ -1,9 +1,9 @@
-"""Helpers to run the harness the way a user does: a fresh pytest process."""
+"""Helpers to run the harness the way a user does: `python -m pytest`, a process of its own
+(forked from the fork server where that is the same run: tests/fork_runs.py)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bsk_conformance import reports
+from tests.fork_runs import harness_process
 from tests.harness_command import CHECKOUT_SUITES, INSTALLED_SUITES, harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,13 +47,13 @@ def assert_partial_conformant(result: dict) -> None:
 
 @pytest.fixture
 def run_harness(tmp_path):
-    """`run_harness(*args)` runs `pytest suites *args` in a subprocess."""
+    """`run_harness(*args)` runs `pytest suites *args` in a process of its own."""
 
     def run(*args: str, cwd: Path = ROOT, timeout: float = 600, env: dict[str, str] | None = None) -> HarnessRun:
         report_dir = tmp_path / f"report-{len(list(tmp_path.iterdir()))}"
         suites = CHECKOUT_SUITES if cwd == ROOT else INSTALLED_SUITES
         command = harness_command(*args, suites=suites, report_dir=report_dir)
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-        return HarnessRun(done.returncode, done.stdout + done.stderr, report_dir)
+        exit_code, output = harness_process(command, cwd, timeout, env)
+        return HarnessRun(exit_code, output, report_dir)
 
     return run
