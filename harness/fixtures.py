@@ -155,21 +155,39 @@ def two_factor(
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = run_state(config)
     if state is not None and state.options.clock == "real":
-        items[:] = two_factor_in_a_row(items)
+        items[:] = two_factor_in_a_row(items, last_first=state.options.target is not None)
 
 
-def two_factor_in_a_row(items: list[pytest.Item]) -> list[pytest.Item]:
+def _asks_for_two_factor(item: pytest.Item) -> bool:
+    return "two_factor" in item.fixturenames
+
+
+def two_factor_in_a_row(items: list[pytest.Item], last_first: bool = False) -> list[pytest.Item]:
     """The checks that ask for `two_factor` in a row, at the first one's
     place, so that on a real clock they share one enable (`KeptTwoFactor`).
     They all run in the serial phase, where order is collection order; the
-    `runs_last` ones stay last, and every other check keeps its order."""
-    row = [item for item in items
-           if "two_factor" in item.fixturenames and item.get_closest_marker("runs_last") is None]
+    `runs_last` ones stay last (suites/conftest.py moves them, in the order
+    they have here), and every other check keeps its order.
+
+    `last_first`: the row goes at the end of the checks that do not run
+    last, and the `runs_last` ones that ask for `two_factor` ahead of the
+    other `runs_last` ones, so that the row hands the account on to them
+    too (a fresh enable and disable there cost 90 s of TOTP steps after the
+    15-minute waits, on the run's critical path). Given for a remote target
+    only: in-process, the secret-hygiene check that runs last sends two
+    malformed logins, whose refusals BSK-LEAK-001 would then no longer see;
+    remotely that check sends nothing (it needs the server's log)."""
+    last = [item for item in items if item.get_closest_marker("runs_last") is not None]
+    row = [item for item in items if _asks_for_two_factor(item) and item.get_closest_marker("runs_last") is None]
+    grouped = {id(item) for item in row}
+    rest = [item for item in items if id(item) not in grouped]
+    if last_first:
+        rest = [item for item in rest if item.get_closest_marker("runs_last") is None]
+        ahead = [item for item in last if _asks_for_two_factor(item)]
+        return rest + row + ahead + [item for item in last if not _asks_for_two_factor(item)]
     if len(row) < 2:
         return list(items)
     first = items.index(row[0])
-    grouped = {id(item) for item in row}
-    rest = [item for item in items if id(item) not in grouped]
     return rest[:first] + row + rest[first:]
 
 

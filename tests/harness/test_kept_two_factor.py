@@ -117,3 +117,16 @@ def test_the_checks_that_ask_for_two_factor_are_put_in_a_row_at_the_first_ones_p
     assert [i.name for i in two_factor_in_a_row(items)] == ["a", "pair", "tfa1", "tfa2", "b", "c", "leak"]
     alone = [_Item("a"), _Item("tfa1", ("two_factor",)), _Item("b")]
     assert [i.name for i in two_factor_in_a_row(alone)] == ["a", "tfa1", "b"]
+
+
+def test_against_a_remote_target_the_row_hands_on_to_the_runs_last_checks_that_ask_for_two_factor() -> None:
+    """`last_first` (a remote target): the row ends the checks that do not run
+    last, and the runs_last checks that ask for two_factor come right after
+    it, ahead of the other runs_last ones, each group in its own order."""
+    items = [_Item("a"), _Item("pair", ("both_with_two_factor", "two_factor")), _Item("b"),
+             _Item("keys", last=True), _Item("tfa1", ("two_factor",)), _Item("c"),
+             _Item("leak1", ("two_factor",), last=True), _Item("leak2", last=True)]
+    assert [i.name for i in two_factor_in_a_row(items, last_first=True)] == [
+        "a", "b", "c", "pair", "tfa1", "leak1", "keys", "leak2"]
+    assert [i.name for i in two_factor_in_a_row(items)] == [
+        "a", "pair", "tfa1", "b", "keys", "c", "leak1", "leak2"]
