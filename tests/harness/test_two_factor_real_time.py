@@ -26,6 +26,8 @@ from bsk_conformance.reference_server.clock import SystemClock
 from tests.faulty.variants.two_factor import VARIANTS
 from tests.harness.conftest import PROFILE
 
+pytestmark = pytest.mark.waits_real_time
+
 #: enable, the handover's login, a fresh code, two steps to turn 2FA off: five steps at most, and margin
 BUDGET = "210"
 #: the run's bound: the waiting, the preflight, and a slow shared machine
