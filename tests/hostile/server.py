@@ -150,6 +150,7 @@ class Hostile:
     # -- one connection: one request (the proxy answers Connection: close) --
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        graceful = True
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             if len(head) > _HEAD_LIMIT:
@@ -175,8 +176,15 @@ class Hostile:
             pass
         except asyncio.CancelledError:
             raise
+        except GeneratorExit:
+            # closed unfinished, its loop gone (a stop whose join timed out under load): a
+            # coroutine may not await now ("coroutine ignored GeneratorExit"), so drop the socket
+            graceful = False
+            writer.transport.abort()
+            raise
         finally:
-            await _close(writer)
+            if graceful:
+                await _close(writer)
 
     def _behaviour_for(self, method: str, path: str) -> str | None:
         for (wanted, pattern), behaviour in self.breaks.items():
