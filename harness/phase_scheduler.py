@@ -144,7 +144,7 @@ class PhasedScheduling(LoadScheduling):
     def check_schedule(self, node: Any, duration: float = 0) -> None:
         if node.shutting_down:
             return
-        if self._holding and self._apart_nodes and node is self._serial_node:
+        if self._holds_a_last_check and node is self._serial_node:
             return  # neither more nor shutdown: either would let it run the runs_last check it holds
         if self.pending or not self._serial:
             super().check_schedule(node, duration)
@@ -197,9 +197,14 @@ class PhasedScheduling(LoadScheduling):
         return crashed
 
     @property
+    def _holds_a_last_check(self) -> bool:
+        """The serial worker holds a runs_last check while long waits still run."""
+        return self._holding and bool(self._apart_nodes)
+
+    @property
     def tests_finished(self) -> bool:
         # xdist counts a worker holding one item as finished, and would shut it down
-        return not self._serial and not (self._holding and self._apart_nodes) and super().tests_finished
+        return not self._serial and not self._holds_a_last_check and super().tests_finished
 
     @property
     def has_pending(self) -> bool:

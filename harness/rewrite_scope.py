@@ -55,6 +55,11 @@ def installed(names: Iterable[str]) -> list[importlib.metadata.Distribution]:
     return [dist for name in names for dist in importlib.metadata.distributions(name=name)]
 
 
+def not_rewritten_names() -> set[str]:
+    """The top-level import names of :data:`NOT_REWRITTEN`'s installed distributions."""
+    return set().union(*(import_names(dist) for dist in installed(NOT_REWRITTEN)))
+
+
 def unmark_dependencies() -> set[str]:
     """Take back the rewrite marks of :data:`NOT_REWRITTEN`'s import names from
     pytest's import hook (the one on ``sys.meta_path``); returns the names
@@ -65,7 +70,7 @@ def unmark_dependencies() -> set[str]:
     hooks = [hook for hook in sys.meta_path if isinstance(hook, AssertionRewritingHook)]
     if not hooks:
         return set()
-    ours = set().union(*(import_names(dist) for dist in installed(NOT_REWRITTEN)))
+    ours = not_rewritten_names()
     unmarked: set[str] = set()
     for hook in hooks:
         marked = getattr(hook, "_must_rewrite", None)

@@ -87,7 +87,7 @@ def serve() -> None:
     imported = sorted(plugin_modules & sys.modules.keys())
     if imported:  # pytest would not rewrite them in the child, as it does in a fresh process
         raise SystemExit(f"fork server: {', '.join(imported)} imported before pytest imports it")
-    ours = set().union(*(rewrite_scope.import_names(d) for d in rewrite_scope.installed(rewrite_scope.NOT_REWRITTEN)))
+    ours = rewrite_scope.not_rewritten_names()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     while line := requests.readline():
         request = json.loads(line)

@@ -13,7 +13,6 @@ and `--target-profile`, as a vendor runs it)."""
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from bsk_conformance.harness.requirements import load_catalogue
 from tests.faulty.latitude import Latitude
 from tests.faulty.variant import Variant
 from tests.fork_runs import harness_process
+from tests.harness_command import harness_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,18 +91,7 @@ def _run(
     variant: Variant | Latitude | None, extra: list[str], timeout: float, *, remote: bool, model_only: bool = False
 ) -> Run:
     with tempfile.TemporaryDirectory(prefix="bsk-faulty-") as report_dir:
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "suites",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--report-dir",
-            report_dir,
-            *extra,
-        ]
+        command = harness_command(*extra, report_dir=report_dir)
         if variant is not None and not remote:
             command += ["--reference-factory", f"tests.faulty.registry:{variant.name}"]
         markers = markers_for(variant, model_only=model_only) if variant is not None else (

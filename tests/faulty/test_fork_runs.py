@@ -13,7 +13,7 @@ import pytest
 
 from tests.faulty.registry import all_variants
 from tests.faulty.runner import run_harness
-from tests.fork_runs import FRESH_PROCESS, ForkServer
+from tests.fork_runs import FRESH_PROCESS, ForkServer, harness_process
 
 LOADERS = '''
 import sys
@@ -54,9 +54,8 @@ def _user_checks(folder: Path) -> None:
 
 
 def _fresh(folder: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=folder, capture_output=True, text=True,
-                          timeout=300)
-    return done.stdout + done.stderr
+    _, output = harness_process([sys.executable, "-m", "pytest", *args], folder, timeout=300)  # elsewhere: fresh
+    return output
 
 
 def _lines(output: str, *starts: str) -> list[str]:
